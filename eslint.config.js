@@ -1,0 +1,37 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules', 'dist', 'bench/results', 'test-results', 'playwright-report'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Dependency direction (ARCHITECTURE.md): only server/engine touches node-llama-cpp, server never touches electron.
+    files: ['server/**/*.ts'],
+    ignores: ['server/engine/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'node-llama-cpp', message: 'Only server/engine/ may import node-llama-cpp.' },
+            { name: 'electron', message: 'The server knows nothing of Electron.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['server/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'The server knows nothing of Electron.' }] }],
+    },
+  },
+);

@@ -1,0 +1,42 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { completionBody } from '../../schemas/openai.ts';
+import { respondWithGeneration, type ResponseShape } from './respond.ts';
+import { samplingFromBody, unsupported } from './sampling.ts';
+import type { InferenceRoutesOptions } from './index.ts';
+
+const completionShape: ResponseShape = {
+  idPrefix: 'cmpl',
+  object: 'text_completion',
+  chunkObject: 'text_completion',
+  choice: (text, finishReason) => ({ text, index: 0, logprobs: null, finish_reason: finishReason }),
+  chunkChoice: (text, finishReason) => ({
+    text: text ?? '',
+    index: 0,
+    logprobs: null,
+    finish_reason: finishReason,
+  }),
+};
+
+export const completionsRoute: FastifyPluginAsyncTypebox<InferenceRoutesOptions> = async (app, options) => {
+  app.post('/completions', { schema: { body: completionBody(options.limits) } }, async (request, reply) => {
+    const body = request.body;
+    if (Array.isArray(body.prompt) && body.prompt.length > 1) {
+      unsupported('prompt', 'one prompt per request is supported (a string or a list of one string)');
+    }
+    if (body.echo === true) unsupported('echo', 'echoing the prompt is not supported');
+    if (body.suffix != null) unsupported('suffix', 'insertion (suffix) is not supported');
+    if (body.best_of != null && body.best_of !== 1) unsupported('best_of', 'only best_of = 1 is supported');
+    const prompt = Array.isArray(body.prompt) ? (body.prompt[0] ?? '') : body.prompt;
+    const model = await options.models.forInference(body.model);
+    await respondWithGeneration(request, reply, completionShape, {
+      model,
+      input: { kind: 'completion', prompt },
+      // OpenAI's legacy completions default to 16 tokens.
+      sampling: samplingFromBody(body, body.max_tokens ?? 16),
+      stream: body.stream === true,
+      includeUsage: body.stream_options?.include_usage === true,
+      timeoutMs: options.inferenceTimeoutMs,
+    });
+    return reply;
+  });
+};

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  GenerationInput,
+  GenerationResult,
+  SamplingOptions,
+  StopCause,
+} from '../../engine/generation.ts';
+import type { LoadedModel } from '../../engine/loaded-model.ts';
+import { abortOnClientGone } from './client-abort.ts';
+import { SseStream } from './sse.ts';
+
+/** How one OpenAI endpoint shapes its objects; chat and text completions differ only here. */
+export interface ResponseShape {
+  idPrefix: string;
+  object: string;
+  chunkObject: string;
+  choice(text: string, finishReason: FinishReason): Record<string, unknown>;
+  /** A streamed choice: `text` undefined for the opening chunk, `finishReason` set on the closing one. */
+  chunkChoice(text: string | undefined, finishReason: FinishReason | null): Record<string, unknown>;
+}
+
+export type FinishReason = 'stop' | 'length';
+
+export interface InferenceRequest {
+  model: LoadedModel;
+  input: GenerationInput;
+  sampling: SamplingOptions;
+  stream: boolean;
+  includeUsage: boolean;
+  timeoutMs: number;
+}
+
+export interface InferenceOutcome {
+  model: string;
+  result?: GenerationResult;
+  totalMs: number;
+  error?: unknown;
+}
+
+export function finishReason(cause: StopCause): FinishReason {
+  return cause === 'length' || cause === 'timeout' ? 'length' : 'stop';
+}
+
+/**
+ * Runs one generation for a /v1 request and answers in OpenAI's format, streamed or whole.
+ * Admission happens before any byte is sent, so queue_full / queue_timeout are real HTTP statuses.
+ */
+export async function respondWithGeneration(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  shape: ResponseShape,
+  inference: InferenceRequest,
+): Promise<void> {
+  const startedAt = performance.now();
+  const clientGone = abortOnClientGone(reply);
+  const base = {
+    id: `${shape.idPrefix}-${randomUUID().replaceAll('-', '')}`,
+    created: Math.floor(Date.now() / 1000),
+    model: inference.model.id,
+    system_fingerprint: 'lmx',
+  };
+  let sse: SseStream | undefined;
+  const usageField = inference.includeUsage ? { usage: null } : {};
+  const run = inference.model.generate(inference.input, inference.sampling, {
+    signal: clientGone.signal,
+    timeoutMs: inference.timeoutMs,
+    onText: inference.stream
+      ? (text) =>
+          text &&
+          sse?.send({
+            ...base,
+            object: shape.chunkObject,
+            choices: [shape.chunkChoice(text, null)],
+            ...usageField,
+          })
+      : undefined,
+  });
+  const logOutcome = (outcome: Omit<InferenceOutcome, 'model' | 'totalMs'>) =>
+    logInference(request, { model: inference.model.id, totalMs: performance.now() - startedAt, ...outcome });
+
+  try {
+    await run.admitted;
+  } catch (error) {
+    run.result.catch(() => undefined);
+    logOutcome({ error });
+    throw error;
+  }
+
+  if (inference.stream) {
+    sse = new SseStream(reply);
+    sse.send({
+      ...base,
+      object: shape.chunkObject,
+      choices: [shape.chunkChoice(undefined, null)],
+      ...usageField,
+    });
+  }
+
+  let result: GenerationResult;
+  try {
+    result = await run.result;
+  } catch (error) {
+    logOutcome({ error });
+    if (!sse) throw error;
+    request.log.error({ err: error }, 'generation failed mid-stream');
+    sse.send({ error: { message: 'Generation failed.', type: 'server_error', param: null, code: null } });
+    sse.done();
+    return;
+  }
+  logOutcome({ result });
+
+  const reason = finishReason(result.cause);
+  const usage = {
+    prompt_tokens: result.promptTokens,
+    completion_tokens: result.completionTokens,
+    total_tokens: result.promptTokens + result.completionTokens,
+  };
+  if (sse) {
+    sse.send({
+      ...base,
+      object: shape.chunkObject,
+      choices: [shape.chunkChoice(undefined, reason)],
+      ...usageField,
+    });
+    if (inference.includeUsage) sse.send({ ...base, object: shape.chunkObject, choices: [], usage });
+    sse.done();
+    return;
+  }
+  if (result.cause === 'aborted') return; // nobody is listening any more
+  void reply.send({ ...base, object: shape.object, choices: [shape.choice(result.text, reason)], usage });
+}
+
+function logInference(request: FastifyRequest, outcome: InferenceOutcome): void {
+  const { result } = outcome;
+  if (!result) {
+    request.log.info({ model: outcome.model, outcome: 'refused', err: outcome.error }, 'inference refused');
+    return;
+  }
+  const decodeSeconds = (outcome.totalMs - (result.timeToFirstTokenMs ?? 0)) / 1000;
+  request.log.info(
+    {
+      model: outcome.model,
+      promptTokens: result.promptTokens,
+      completionTokens: result.completionTokens,
+      ttftMs: result.timeToFirstTokenMs === undefined ? null : Math.round(result.timeToFirstTokenMs),
+      totalMs: Math.round(outcome.totalMs),
+      tokensPerSecond:
+        result.completionTokens > 1 && decodeSeconds > 0
+          ? Math.round(((result.completionTokens - 1) / decodeSeconds) * 10) / 10
+          : null,
+      outcome: result.cause,
+    },
+    result.cause === 'timeout' ? 'inference stopped by timeout' : 'inference',
+  );
+}

@@ -1,0 +1,112 @@
+import Type, { type Static } from 'typebox';
+
+/**
+ * The one configuration schema. Every setting of the server lives here with its default;
+ * config.json, LMX_* environment variables and CLI flags are all validated against it.
+ */
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+const PositiveInt = Type.Integer({ minimum: 1 });
+const NonNegativeInt = Type.Integer({ minimum: 0 });
+const Millis = Type.Integer({ minimum: 1, maximum: 24 * 60 * 60 * 1000 });
+
+export const GpuChoice = Type.Union([
+  Type.Literal('auto'),
+  Type.Literal('metal'),
+  Type.Literal('cuda'),
+  Type.Literal('vulkan'),
+  Type.Literal('off'),
+]);
+export type GpuChoice = Static<typeof GpuChoice>;
+
+export const ConfigSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    port: Type.Integer({ ...Port, default: 1235 }),
+    /** Bind 0.0.0.0 so other machines on the network can reach the server. */
+    lan: Type.Boolean({ default: false }),
+    dataDir: Type.String({ minLength: 1 }),
+    modelsDir: Type.String({ minLength: 1 }),
+    /** Model files loaded at start (the repeatable --model flag). */
+    startupModels: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    /** Sequences per loaded model: concurrent requests to one model are batched together. */
+    parallel: Type.Integer({ minimum: 1, maximum: 64, default: 4 }),
+    /** Context size per sequence, capped at the model's trained context. */
+    contextSize: Type.Integer({ minimum: 64, maximum: 1_048_576, default: 4096 }),
+    gpu: { ...GpuChoice, default: 'auto' },
+    engine: Type.Object(
+      {
+        /** Decode threads; 0 lets the engine choose per backend (see server/engine/threads.ts). */
+        threads: Type.Integer({ minimum: 0, maximum: 256, default: 0 }),
+        /** Tokens per decode batch; 0 lets node-llama-cpp choose. */
+        batchSize: Type.Integer({ minimum: 0, maximum: 65536, default: 0 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    adminKey: Type.Optional(Type.String({ minLength: 16 })),
+    apiKey: Type.Optional(Type.String({ minLength: 1 })),
+    queue: Type.Object(
+      {
+        maxQueued: Type.Integer({ ...NonNegativeInt, default: 64 }),
+        timeoutMs: Type.Integer({ ...Millis, default: 30_000 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    inference: Type.Object(
+      { timeoutMs: Type.Integer({ ...Millis, default: 300_000 }) },
+      { default: {}, additionalProperties: false },
+    ),
+    rateLimit: Type.Object(
+      {
+        inferencePerMinute: Type.Integer({ ...PositiveInt, default: 60 }),
+        adminPerMinute: Type.Integer({ ...PositiveInt, default: 10 }),
+        exemptLoopback: Type.Boolean({ default: false }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    shedding: Type.Object(
+      {
+        memoryThreshold: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.95 }),
+        maxEventLoopDelayMs: Type.Integer({ ...NonNegativeInt, default: 1000 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    limits: Type.Object(
+      {
+        maxMessages: Type.Integer({ ...PositiveInt, default: 256 }),
+        maxTokens: Type.Integer({ ...PositiveInt, default: 32_768 }),
+        bodyLimitBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    cors: Type.Object(
+      { origins: Type.Array(Type.String({ minLength: 1 }), { default: ['*'] }) },
+      { default: {}, additionalProperties: false },
+    ),
+    drainTimeoutMs: Type.Integer({ ...Millis, default: 30_000 }),
+    jitLoad: Type.Boolean({ default: true }),
+    autoload: Type.Boolean({ default: true }),
+    memory: Type.Object(
+      { reserveBytes: Type.Integer({ ...NonNegativeInt, default: 2 * 1024 ** 3 }) },
+      { default: {}, additionalProperties: false },
+    ),
+    models: Type.Object(
+      { ttlSeconds: Type.Integer({ ...NonNegativeInt, default: 0 }) },
+      { default: {}, additionalProperties: false },
+    ),
+    crashLoop: Type.Object(
+      {
+        maxStarts: Type.Integer({ minimum: 2, default: 3 }),
+        windowMs: Type.Integer({ ...Millis, default: 60_000 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    logLevel: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+      { default: 'info' },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Readonly<Static<typeof ConfigSchema>>;

@@ -1,0 +1,75 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { modelNotFound } from '../errors.ts';
+import { createLlamaRuntime, type Backend, type LlamaRuntime } from './llama.ts';
+import type { LoadedModel } from './loaded-model.ts';
+import { ModelPool, modelIdFromPath } from './model-pool.ts';
+import { chooseThreads } from './threads.ts';
+
+export interface ModelLoadOverrides {
+  contextSize?: number;
+  parallel?: number;
+  gpuLayers?: number;
+}
+
+/** The inference engine as the rest of the server sees it: one Llama runtime and its pool of models. */
+export class Engine {
+  readonly pool: ModelPool;
+
+  private constructor(
+    private readonly runtime: LlamaRuntime,
+    private readonly config: Config,
+    private readonly logger: Logger,
+    /** Decode threads per context, chosen once for this backend (see threads.ts). */
+    readonly threads: number | undefined,
+  ) {
+    this.pool = new ModelPool(runtime.llama, config.queue, logger);
+  }
+
+  static async start(config: Config, logger: Logger): Promise<Engine> {
+    const runtime = await createLlamaRuntime(config.gpu, logger);
+    const { threads, reason } = chooseThreads({
+      backend: runtime.backend,
+      configured: config.engine.threads,
+    });
+    logger.info(
+      { backend: runtime.backend, threads: threads ?? 'engine default', reason },
+      'inference engine ready',
+    );
+    return new Engine(runtime, config, logger, threads);
+  }
+
+  get backend(): Backend {
+    return this.runtime.backend;
+  }
+
+  get llama(): LlamaRuntime['llama'] {
+    return this.runtime.llama;
+  }
+
+  /** Loads a model file under its id (the file name without .gguf). */
+  loadFile(file: string, overrides: ModelLoadOverrides = {}): Promise<LoadedModel> {
+    return this.pool.load({
+      id: modelIdFromPath(file),
+      path: file,
+      contextSize: overrides.contextSize ?? this.config.contextSize,
+      parallel: overrides.parallel ?? this.config.parallel,
+      threads: this.threads ?? 0,
+      batchSize: this.config.engine.batchSize || undefined,
+      gpuLayers: overrides.gpuLayers,
+    });
+  }
+
+  /** The loaded model a /v1 request names, or a 404 model_not_found. */
+  forInference(id: string): LoadedModel {
+    const model = this.pool.get(id);
+    if (!model) throw modelNotFound(id);
+    return model;
+  }
+
+  async dispose(): Promise<void> {
+    await this.pool.dispose();
+    await this.runtime.llama.dispose();
+    this.logger.info('inference engine stopped');
+  }
+}

@@ -1,0 +1,138 @@
+import {
+  LlamaChat,
+  LlamaCompletion,
+  type ChatHistoryItem,
+  type LlamaContextSequence,
+  type LLamaContextualRepeatPenalty,
+} from 'node-llama-cpp';
+
+export interface ChatTurn {
+  role: 'system' | 'developer' | 'user' | 'assistant';
+  content: string;
+}
+
+export type GenerationInput =
+  { kind: 'chat'; messages: readonly ChatTurn[] } | { kind: 'completion'; prompt: string };
+
+export interface SamplingOptions {
+  /** Undefined: until end of sequence or the context is full. */
+  maxTokens?: number;
+  temperature: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  stop: readonly string[];
+  presencePenalty: number;
+  frequencyPenalty: number;
+}
+
+/** Why a generation ended, in engine terms; the API maps it to OpenAI's finish_reason. */
+export type StopCause = 'eos' | 'stop' | 'length' | 'aborted' | 'timeout';
+
+export interface GenerationResult {
+  text: string;
+  cause: StopCause;
+  promptTokens: number;
+  completionTokens: number;
+  /** Milliseconds from the start of generation to the first output token (undefined if none). */
+  timeToFirstTokenMs?: number;
+}
+
+export interface GenerationHooks {
+  signal: AbortSignal;
+  onText?: (text: string) => void;
+}
+
+/** Runs one generation on a sequence the caller owns. Stops cleanly (with what it has) when the signal aborts. */
+export async function generateOnSequence(
+  sequence: LlamaContextSequence,
+  input: GenerationInput,
+  sampling: SamplingOptions,
+  hooks: GenerationHooks,
+): Promise<GenerationResult> {
+  const meterBefore = sequence.tokenMeter.getState();
+  const startedAt = performance.now();
+  let timeToFirstTokenMs: number | undefined;
+  let completionTokens = 0;
+  const common = {
+    signal: hooks.signal,
+    stopOnAbortSignal: true,
+    maxTokens: sampling.maxTokens,
+    temperature: sampling.temperature,
+    topP: sampling.topP,
+    topK: sampling.topK,
+    seed: sampling.seed,
+    repeatPenalty: repeatPenalty(sampling),
+    customStopTriggers: sampling.stop.length > 0 ? sampling.stop : undefined,
+    onToken: (tokens: readonly unknown[]) => {
+      timeToFirstTokenMs ??= performance.now() - startedAt;
+      completionTokens += tokens.length;
+    },
+    onTextChunk: hooks.onText,
+  };
+
+  let text: string;
+  let stopReason: string;
+  if (input.kind === 'chat') {
+    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
+    try {
+      const result = await chat.generateResponse(toChatHistory(input.messages), common);
+      text = result.response;
+      stopReason = result.metadata.stopReason;
+    } finally {
+      chat.dispose({ disposeSequence: false });
+    }
+  } else {
+    const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+    try {
+      const result = await completion.generateCompletionWithMeta(input.prompt, common);
+      text = result.response;
+      stopReason = result.metadata.stopReason;
+    } finally {
+      completion.dispose({ disposeSequence: false });
+    }
+  }
+  const usage = sequence.tokenMeter.diff(meterBefore);
+  return {
+    text,
+    cause: stopCause(stopReason, hooks.signal),
+    promptTokens: usage.usedInputTokens,
+    completionTokens,
+    timeToFirstTokenMs,
+  };
+}
+
+function stopCause(stopReason: string, signal: AbortSignal): StopCause {
+  if (stopReason === 'maxTokens') return 'length';
+  if (stopReason === 'abort' || signal.aborted) return 'aborted';
+  if (stopReason === 'customStopTrigger' || stopReason === 'stopGenerationTrigger') return 'stop';
+  return 'eos';
+}
+
+function repeatPenalty(sampling: SamplingOptions): false | LLamaContextualRepeatPenalty {
+  if (sampling.presencePenalty === 0 && sampling.frequencyPenalty === 0) return false;
+  // OpenAI's penalties are additive on logits; llama.cpp's multiplicative repeat penalty stays neutral (1).
+  return {
+    penalty: 1,
+    presencePenalty: sampling.presencePenalty,
+    frequencyPenalty: sampling.frequencyPenalty,
+  };
+}
+
+/** OpenAI messages → node-llama-cpp chat history; the model's own chat template formats it. */
+export function toChatHistory(messages: readonly ChatTurn[]): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = messages.map((message): ChatHistoryItem => {
+    switch (message.role) {
+      case 'system':
+      case 'developer':
+        return { type: 'system', text: message.content };
+      case 'user':
+        return { type: 'user', text: message.content };
+      case 'assistant':
+        return { type: 'model', response: [message.content] };
+    }
+  });
+  // An empty model turn at the end asks for the next reply (unless the client is continuing one).
+  if (history.at(-1)?.type !== 'model') history.push({ type: 'model', response: [] });
+  return history;
+}

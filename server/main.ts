@@ -1,0 +1,16 @@
+import { Command, CommanderError } from 'commander';
+import { EXIT_CONFIG, serveCommand } from './cli/serve.ts';
+
+/** `lmx`: the headless command line. */
+const program = new Command('lmx')
+  .description('LMX: a production-grade, OpenAI-compatible LLM server for your team')
+  .exitOverride()
+  .addCommand(serveCommand().exitOverride(), { isDefault: true });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (!(error instanceof CommanderError)) throw error;
+  // Help and version are not errors; a bad flag is a configuration error.
+  process.exit(error.exitCode === 0 ? 0 : EXIT_CONFIG);
+}
