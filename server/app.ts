@@ -7,6 +7,8 @@ import { installErrorHandling } from './api/errors.ts';
 import { openAiRoutes, type InferenceModels } from './api/openai/index.ts';
 import { healthRoutes } from './api/health/index.ts';
 import type { Lifecycle, ModelCounts } from './state/lifecycle.ts';
+import type { AdminKeyHolder } from './state/admin-key.ts';
+import { adminRoutes } from './api/admin/index.ts';
 
 export interface AppServices {
   config: Config;
@@ -14,6 +16,7 @@ export interface AppServices {
   models: InferenceModels;
   lifecycle: Lifecycle;
   modelCounts(): ModelCounts;
+  adminKey: AdminKeyHolder;
 }
 
 /** The Fastify app, built as a plugin tree: tests inject into it or listen on a loopback port. */
@@ -40,6 +43,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     limits: config.limits,
     inferenceTimeoutMs: config.inference.timeoutMs,
   });
+  await app.register(adminRoutes, { prefix: '/admin', adminKey: services.adminKey });
   return app;
 }
 

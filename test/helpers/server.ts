@@ -1,0 +1,145 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import OpenAI from 'openai';
+import pino from 'pino';
+import { validateConfig } from '../../server/config/load.ts';
+import { LmxServer } from '../../server/server.ts';
+
+export const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+/** Settings every test server shares: loopback, a free port, CPU, one decode thread, quiet logs. */
+export function testConfigLayer(dataDir: string): Record<string, unknown> {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    modelsDir: path.join(dataDir, 'models'),
+    gpu: 'off',
+    engine: { threads: 1 },
+    logLevel: 'silent',
+    contextSize: 512,
+  };
+}
+
+export async function makeDataDir(): Promise<string> {
+  return mkdtemp(path.join(tmpdir(), 'lmx-test-'));
+}
+
+export interface TestServer {
+  server: LmxServer;
+  url: string;
+  adminKey: string;
+  openai: OpenAI;
+  dataDir: string;
+  /** fetch against the server with the admin key. */
+  admin(pathname: string, init?: RequestInit): Promise<Response>;
+  stop(): Promise<void>;
+}
+
+/** The real server, in this process, listening on a loopback port. Waits until startup models are ready. */
+export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+  const dataDir = (overrides.dataDir as string | undefined) ?? (await makeDataDir());
+  const config = validateConfig({ ...testConfigLayer(dataDir), ...overrides });
+  const server = await LmxServer.start(config, pino({ level: 'silent' }));
+  if (config.startupModels.length > 0) await waitUntilReady(server.url);
+  return {
+    server,
+    url: server.url,
+    adminKey: server.adminKey.current,
+    dataDir,
+    openai: new OpenAI({ baseURL: `${server.url}/v1`, apiKey: config.apiKey ?? 'not-needed', maxRetries: 0 }),
+    admin: (pathname, init = {}) =>
+      fetch(`${server.url}${pathname}`, {
+        ...init,
+        headers: { authorization: `Bearer ${server.adminKey.current}`, ...init.headers },
+      }),
+    stop: async () => {
+      await server.stop();
+      if (!overrides.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls /readyz (bounded) until it answers 200. */
+export async function waitUntilReady(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${url}/readyz`);
+      if (response.ok) return;
+      last = await response.text();
+    } catch (error) {
+      last = String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`server at ${url} not ready after ${timeoutMs} ms: ${last}`);
+}
+
+export interface ServerProcess {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  url: string;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+/** `lmx serve` as a child process; resolves once it prints its listening line. */
+export async function spawnServer(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 60_000,
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/lmx.js'), 'serve', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no listening line after ${timeoutMs} ms:\n${stderr}`)),
+      timeoutMs,
+    );
+    const check = () => {
+      const match = /^LMX listening on (http:\/\/\S+)$/m.exec(stdout);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${stderr}`));
+    });
+  });
+  return { child, url, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Runs `lmx <args>` to completion. */
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/lmx.js'), ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stdout, stderr };
+}
