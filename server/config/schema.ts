@@ -87,7 +87,11 @@ export const ConfigSchema = Type.Object(
     jitLoad: Type.Boolean({ default: true }),
     autoload: Type.Boolean({ default: true }),
     memory: Type.Object(
-      { reserveBytes: Type.Integer({ ...NonNegativeInt, default: 2 * 1024 ** 3 }) },
+      {
+        reserveBytes: Type.Integer({ ...NonNegativeInt, default: 2 * 1024 ** 3 }),
+        /** Cap on the estimated memory of all loaded models together; 0 = no cap (free memory decides). */
+        budgetBytes: Type.Integer({ ...NonNegativeInt, default: 0 }),
+      },
       { default: {}, additionalProperties: false },
     ),
     models: Type.Object(

@@ -47,10 +47,10 @@ export class Engine {
     return this.runtime.llama;
   }
 
-  /** Loads a model file under its id (the file name without .gguf). */
-  loadFile(file: string, overrides: ModelLoadOverrides = {}): Promise<LoadedModel> {
+  /** Loads a model file under its id (by default the file name without .gguf). */
+  loadFile(file: string, overrides: ModelLoadOverrides = {}, id = modelIdFromPath(file)): Promise<LoadedModel> {
     return this.pool.load({
-      id: modelIdFromPath(file),
+      id,
       path: file,
       contextSize: overrides.contextSize ?? this.config.contextSize,
       parallel: overrides.parallel ?? this.config.parallel,

@@ -53,7 +53,6 @@ export async function generateOnSequence(
   const meterBefore = sequence.tokenMeter.getState();
   const startedAt = performance.now();
   let timeToFirstTokenMs: number | undefined;
-  let completionTokens = 0;
   const common = {
     signal: hooks.signal,
     stopOnAbortSignal: true,
@@ -64,9 +63,8 @@ export async function generateOnSequence(
     seed: sampling.seed,
     repeatPenalty: repeatPenalty(sampling),
     customStopTriggers: sampling.stop.length > 0 ? sampling.stop : undefined,
-    onToken: (tokens: readonly unknown[]) => {
+    onToken: () => {
       timeToFirstTokenMs ??= performance.now() - startedAt;
-      completionTokens += tokens.length;
     },
     onTextChunk: hooks.onText,
   };
@@ -97,7 +95,8 @@ export async function generateOnSequence(
     text,
     cause: stopCause(stopReason, hooks.signal),
     promptTokens: usage.usedInputTokens,
-    completionTokens,
+    // The meter counts every generated token, including ones held back while matching a stop sequence.
+    completionTokens: usage.usedOutputTokens,
     timeToFirstTokenMs,
   };
 }

@@ -1,20 +1,184 @@
+/**
+ * Decode thread count per backend (issue 8; measurements in bench/engine-study.md).
+ *
+ * node-llama-cpp's prebuilt CPU binary has no OpenMP and attaches no persistent ggml threadpool, so every
+ * llama_decode with threads > 1 creates and joins worker threads; on few or busy cores those fight the JS
+ * thread, libuv's pool and other processes, and ggml's spin barriers degrade into taking turns. Its default
+ * (max(4, cores)) is therefore the worst choice on small machines. On GPU backends the GPU does the work and
+ * node-llama-cpp's default stands unless configured.
+ *
+ * - `chooseThreads` is the pure policy (no I/O): configured > GPU default > CPU heuristic, plus the candidates
+ *   worth calibrating on this CPU.
+ * - `calibrateThreads` decodes a few steps at each candidate (interleaved, median) and keeps the faster,
+ *   preferring fewer threads unless more are clearly faster. Run it once per model at load.
+ * - `createContextProbeFactory` is the probe for a loaded node-llama-cpp model (public API only).
+ */
+import os from 'node:os';
+import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import type { Backend } from './llama.ts';
 
 export interface ThreadChoice {
   /** Undefined: leave node-llama-cpp's own default. */
   threads: number | undefined;
+  /** For the startup log and deep health: which rule chose it. */
   reason: string;
+  /** When set, calibrating among these at model load is worthwhile (CPU, chosen automatically, > 1 core). */
+  calibrationCandidates?: readonly number[];
 }
 
-/** Placeholder policy until the engine-throughput measurements land (issue 8). */
+export interface ThreadPolicyInput {
+  backend: Backend;
+  /** engine.threads: 0 = choose automatically. */
+  configured: number;
+  /** Cores this process may use; default os.availableParallelism(). */
+  cpuCount?: number;
+}
+
+/** Pure policy; see the module comment and bench/engine-study.md for the figures behind it. */
 export function chooseThreads({
   backend,
   configured,
-}: {
-  backend: Backend;
-  configured: number;
-}): ThreadChoice {
-  if (configured > 0) return { threads: configured, reason: 'configured (engine.threads)' };
-  if (backend !== 'cpu') return { threads: undefined, reason: `${backend}: the GPU does the work` };
-  return { threads: 1, reason: 'cpu: one thread avoids per-decode thread creation' };
+  cpuCount = os.availableParallelism(),
+}: ThreadPolicyInput): ThreadChoice {
+  if (Number.isInteger(configured) && configured > 0)
+    return { threads: configured, reason: 'configured (engine.threads)' };
+  if (backend !== 'cpu')
+    return { threads: undefined, reason: `${backend}: the GPU does the work; node-llama-cpp's default` };
+  const cores = Math.max(1, Math.floor(cpuCount));
+  if (cores === 1) return { threads: 1, reason: 'cpu: 1 core' };
+  const candidates = threadCandidates(cores);
+  if (cores <= 2)
+    return {
+      threads: 1,
+      reason: `cpu: ${cores} cores; 1 thread avoids per-decode thread creation, which collapses under any other load`,
+      calibrationCandidates: candidates,
+    };
+  const half = Math.floor(cores / 2);
+  return {
+    threads: half,
+    reason: `cpu: ${cores} cores; half of them (unmeasured above 2 cores: calibrate)`,
+    calibrationCandidates: candidates,
+  };
+}
+
+/** 1, half the cores and all but one (leaving one for the JS thread and I/O), deduplicated, ascending. */
+export function threadCandidates(cores: number): number[] {
+  const n = Math.max(1, Math.floor(cores));
+  const set = new Set([1, Math.max(1, Math.floor(n / 2)), n <= 2 ? n : n - 1]);
+  return [...set].sort((a, b) => a - b);
+}
+
+/** One decode step at a fixed thread count; created per candidate by the factory, disposed by the calibration. */
+export interface ThreadProbe {
+  step(): Promise<void>;
+  dispose(): Promise<void> | void;
+}
+export type ThreadProbeFactory = (threads: number) => Promise<ThreadProbe>;
+
+export interface CalibrationOptions {
+  /** Untimed steps per candidate first (page faults, first-call costs). Default 2. */
+  warmupSteps?: number;
+  /** Timed steps per candidate per round. Default 4. */
+  steps?: number;
+  /** Rounds; candidates interleave within a round so machine noise hits them alike. Default 3. */
+  rounds?: number;
+  /** More threads must be at least this much faster (fraction) to be chosen over fewer. Default 0.1. */
+  minGain?: number;
+  /** Clock in ms (tests inject one). */
+  now?: () => number;
+}
+
+export interface CalibrationResult extends ThreadChoice {
+  threads: number;
+  /** Median ms per decode step per candidate that could be measured. */
+  measurements: { threads: number; msPerStep: number }[];
+}
+
+/**
+ * Decodes a few steps at each candidate and keeps the fastest (fewer threads unless more are ≥ minGain faster).
+ * Bounded: candidates × (warmupSteps + rounds × steps) decode steps. A candidate whose probe fails is skipped;
+ * if none can be measured the smallest candidate is returned with the error in the reason.
+ */
+export async function calibrateThreads(
+  createProbe: ThreadProbeFactory,
+  candidates: readonly number[],
+  options: CalibrationOptions = {},
+): Promise<CalibrationResult> {
+  const { warmupSteps = 2, steps = 4, rounds = 3, minGain = 0.1, now = () => performance.now() } = options;
+  const sorted = [...new Set(candidates.filter((c) => Number.isInteger(c) && c > 0))].sort((a, b) => a - b);
+  const fallback = sorted[0] ?? 1;
+  const probes = new Map<number, ThreadProbe>();
+  const samples = new Map<number, number[]>();
+  const failures: string[] = [];
+  const drop = async (threads: number, error: unknown): Promise<void> => {
+    failures.push(`${threads}: ${error instanceof Error ? error.message : String(error)}`);
+    samples.delete(threads);
+    const probe = probes.get(threads);
+    probes.delete(threads);
+    await probe?.dispose();
+  };
+  try {
+    for (const threads of sorted) {
+      try {
+        const probe = await createProbe(threads);
+        probes.set(threads, probe);
+        for (let i = 0; i < warmupSteps; i++) await probe.step();
+      } catch (error) {
+        await drop(threads, error);
+      }
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const [threads, probe] of [...probes]) {
+        try {
+          const start = now();
+          for (let i = 0; i < steps; i++) await probe.step();
+          samples.set(threads, [...(samples.get(threads) ?? []), (now() - start) / Math.max(1, steps)]);
+        } catch (error) {
+          await drop(threads, error);
+        }
+      }
+    }
+  } finally {
+    for (const probe of probes.values()) await probe.dispose();
+  }
+  const measurements = [...samples].map(([threads, ms]) => ({ threads, msPerStep: median(ms) }));
+  if (measurements.length === 0)
+    return {
+      threads: fallback,
+      reason: `calibration failed (${failures.join('; ') || 'no candidates'}); using ${fallback}`,
+      measurements,
+    };
+  let best = measurements[0] as { threads: number; msPerStep: number };
+  for (const m of measurements.slice(1)) if (m.msPerStep < best.msPerStep * (1 - minGain)) best = m;
+  const table = measurements.map((m) => `${m.threads}t ${m.msPerStep.toFixed(2)} ms/step`).join(', ');
+  return { threads: best.threads, reason: `calibrated: ${table} → ${best.threads}`, measurements };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
+}
+
+/**
+ * Probes for a loaded model: a small one-sequence context per candidate, one token evaluated per step
+ * (a decode without sampling, which is what the thread count changes). History is cleared before it fills.
+ */
+export function createContextProbeFactory(model: LlamaModel, contextSize = 128): ThreadProbeFactory {
+  const token: Token = model.tokens.bos ?? model.tokenize('a', false)[0] ?? (0 as Token);
+  return async (threads) => {
+    const context: LlamaContext = await model.createContext({ contextSize, sequences: 1, threads });
+    const sequence: LlamaContextSequence = context.getSequence();
+    return {
+      async step() {
+        if (sequence.nextTokenIndex >= contextSize - 2) await sequence.clearHistory();
+        await sequence.evaluateWithoutGeneratingNewTokens([token]);
+      },
+      async dispose() {
+        await context.dispose();
+      },
+    };
+  };
 }

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import type { Alert, AlertKind, AlertSeverity } from '../../shared/ipc-contract.ts';
+import type { DownloadJob, ModelState } from '../schemas/admin-models.ts';
+
+/** The messages of GET /admin/events, keyed by their SSE `event:` type. */
+export interface LmxEventMap {
+  model: { id: string; state: ModelState; error: string | null };
+  download: DownloadJob;
+  health: { status: 'ok' | 'degraded' | 'down' };
+  state: { status: string; reason: string | null };
+  alert: Alert;
+  stats: { tokensPerSecond: number; ttftMs: number | null; inflight: number; queued: number; at: string };
+}
+
+export type LmxEventType = keyof LmxEventMap;
+export type LmxEvent = { [K in LmxEventType]: { type: K; data: LmxEventMap[K] } }[LmxEventType];
+type Listener = (event: LmxEvent) => void;
+
+/**
+ * The server's live feed: model state changes, download progress, health, alerts. Publishers never
+ * wait for subscribers, and a subscriber that throws cannot break a publisher or the other subscribers.
+ */
+export class EventBus {
+  readonly #listeners = new Set<Listener>();
+
+  publish<K extends LmxEventType>(type: K, data: LmxEventMap[K]): void {
+    const event = { type, data } as LmxEvent;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(event);
+      } catch {
+        // One broken subscriber (e.g. a closed socket) must not stop the rest.
+      }
+    }
+  }
+
+  alert(kind: AlertKind, severity: AlertSeverity, message: string): Alert {
+    const alert: Alert = { id: randomUUID(), severity, kind, message, at: new Date().toISOString() };
+    this.publish('alert', alert);
+    return alert;
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get subscriberCount(): number {
+    return this.#listeners.size;
+  }
+}

@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testModelPath } from '../fixtures/models.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+let lmx: TestServer;
+let model: string;
+
+beforeAll(async () => {
+  lmx = await startTestServer({ startupModels: [await testModelPath()], parallel: 4 });
+  model = (await lmx.openai.models.list()).data[0]!.id;
+});
+afterAll(async () => lmx?.stop());
+
+const loaded = () => lmx.server.engine.pool.get(model)!;
+
+/** Polls (bounded) until every sequence of the model is free again. */
+async function allSequencesFree(timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (loaded().context.sequencesLeft === loaded().context.totalSequences && loaded().inflight === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(
+    `sequences still held: ${loaded().context.totalSequences - loaded().context.sequencesLeft}`,
+  );
+}
+
+async function startThenAbortStream(): Promise<void> {
+  const controller = new AbortController();
+  const stream = await lmx.openai.chat.completions.create(
+    { model, messages: [{ role: 'user', content: 'Go on forever' }], max_tokens: 4000, stream: true },
+    { signal: controller.signal },
+  );
+  let contentChunks = 0;
+  try {
+    for await (const chunk of stream) {
+      if (chunk.choices[0]?.delta?.content) contentChunks++;
+      if (contentChunks === 2) controller.abort();
+    }
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+  }
+  expect(controller.signal.aborted).toBe(true);
+}
+
+describe('client disconnects', () => {
+  it('abort the generation at once and free its sequence', async () => {
+    const before = loaded().generatedTokens;
+    await startThenAbortStream();
+    await allSequencesFree();
+    // 4000 tokens were asked for (the 512-token context alone would allow ~490): it stopped right after the abort.
+    expect(loaded().generatedTokens - before).toBeLessThan(40);
+  });
+
+  it('leak no sequence: after 50 aborted streams the next 4 concurrent requests all run', async () => {
+    for (let batch = 0; batch < 10; batch++) {
+      await Promise.all(Array.from({ length: 5 }, () => startThenAbortStream()));
+    }
+    await allSequencesFree();
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        lmx.openai.chat.completions.create({
+          model,
+          messages: [{ role: 'user', content: 'x' }],
+          max_tokens: 3,
+        }),
+      ),
+    );
+    expect(results.map((result) => result.usage!.completion_tokens)).toEqual([3, 3, 3, 3]);
+  });
+
+  it('a non-streaming request whose client leaves also frees its sequence', async () => {
+    const controller = new AbortController();
+    const pending = lmx.openai.chat.completions
+      .create(
+        { model, messages: [{ role: 'user', content: 'x' }], max_tokens: 4000 },
+        { signal: controller.signal },
+      )
+      .catch((error: unknown) => error);
+    // Wait (bounded) until the generation holds a sequence, then leave.
+    const deadline = Date.now() + 10_000;
+    while (loaded().context.sequencesLeft === 4 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(loaded().context.sequencesLeft).toBe(3);
+    const before = loaded().generatedTokens;
+    controller.abort();
+    await pending;
+    await allSequencesFree();
+    expect(loaded().generatedTokens - before).toBeLessThan(100);
+  });
+});

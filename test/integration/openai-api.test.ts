@@ -1,0 +1,219 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storiesModelPath, testModelPath } from '../fixtures/models.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+let lmx: TestServer;
+let model: string;
+
+beforeAll(async () => {
+  const file = await testModelPath();
+  lmx = await startTestServer({ startupModels: [file], parallel: 4 });
+  model = (await lmx.openai.models.list()).data[0]!.id;
+});
+afterAll(async () => lmx?.stop());
+
+const user = (content: string) => [{ role: 'user' as const, content }];
+
+describe('models', () => {
+  it('lists the loaded model and retrieves it by id', async () => {
+    const list = await lmx.openai.models.list();
+    expect(list.data.map((entry) => entry.id)).toEqual([model]);
+    const one = await lmx.openai.models.retrieve(model);
+    expect(one).toMatchObject({ id: model, object: 'model', owned_by: 'lmx' });
+  });
+
+  it('answers 404 model_not_found for an unknown model', async () => {
+    const error = await lmx.openai.models.retrieve('no-such-model').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((error as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
+  });
+});
+
+describe('chat completions', () => {
+  it('answers a non-streaming request with message, finish_reason and usage', async () => {
+    const completion = await lmx.openai.chat.completions.create({
+      model,
+      messages: user('Hello there'),
+      max_tokens: 8,
+      temperature: 0,
+    });
+    expect(completion.object).toBe('chat.completion');
+    expect(completion.id).toMatch(/^chatcmpl-/);
+    expect(completion.choices).toHaveLength(1);
+    expect(completion.choices[0]!.message.role).toBe('assistant');
+    expect(typeof completion.choices[0]!.message.content).toBe('string');
+    expect(completion.choices[0]!.finish_reason).toBe('length');
+    expect(completion.usage!.completion_tokens).toBe(8);
+    expect(completion.usage!.prompt_tokens).toBeGreaterThan(0);
+    expect(completion.usage!.total_tokens).toBe(completion.usage!.prompt_tokens + 8);
+  });
+
+  it('honours max_completion_tokens', async () => {
+    const completion = await lmx.openai.chat.completions.create({
+      model,
+      messages: user('Hello'),
+      max_completion_tokens: 3,
+      temperature: 0,
+    });
+    expect(completion.usage!.completion_tokens).toBe(3);
+  });
+
+  it('streams OpenAI chunks: role first, content deltas, finish, usage, [DONE]', async () => {
+    const stream = await lmx.openai.chat.completions.create({
+      model,
+      messages: user('Tell me a story'),
+      max_tokens: 6,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks[0]!.choices[0]!.delta).toEqual({ role: 'assistant', content: '' });
+    expect(new Set(chunks.map((chunk) => chunk.id)).size).toBe(1);
+    expect(chunks.every((chunk) => chunk.object === 'chat.completion.chunk')).toBe(true);
+    const finish = chunks.find((chunk) => chunk.choices[0]?.finish_reason);
+    expect(finish!.choices[0]!.finish_reason).toBe('length');
+    const last = chunks.at(-1)!;
+    expect(last.choices).toEqual([]);
+    expect(last.usage!.completion_tokens).toBe(6);
+    const streamed = chunks.map((chunk) => chunk.choices[0]?.delta?.content ?? '').join('');
+    const whole = await lmx.openai.chat.completions.create({
+      model,
+      messages: user('Tell me a story'),
+      max_tokens: 6,
+      temperature: 0,
+    });
+    expect(streamed).toBe(whole.choices[0]!.message.content);
+  });
+
+  it('ends the raw SSE body with data: [DONE]', async () => {
+    const response = await fetch(`${lmx.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages: user('Hi'), max_tokens: 2, stream: true }),
+    });
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const text = await response.text();
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(
+      text
+        .split('\n\n')
+        .filter(Boolean)
+        .every((frame) => frame.startsWith('data: ')),
+    ).toBe(true);
+  });
+
+  it('stops at a stop sequence with finish_reason stop', async () => {
+    const base = { model, messages: user('Say something'), temperature: 0, max_tokens: 24 } as const;
+    const free = (await lmx.openai.chat.completions.create(base)).choices[0]!.message.content!;
+    // Stop at a piece of what the model produces deterministically when not stopped.
+    const stop = free.trim().slice(4, 7);
+    expect(stop.length).toBeGreaterThan(0);
+    const stopped = await lmx.openai.chat.completions.create({ ...base, stop: [stop] });
+    expect(stopped.choices[0]!.finish_reason).toBe('stop');
+    expect(stopped.choices[0]!.message.content).not.toContain(stop);
+    expect(free.startsWith(stopped.choices[0]!.message.content!.trimEnd().slice(0, 3))).toBe(true);
+  });
+
+  it('accepts every documented sampling parameter', async () => {
+    const completion = await lmx.openai.chat.completions.create({
+      model,
+      messages: [
+        { role: 'system', content: 'You are terse.' },
+        { role: 'user', content: [{ type: 'text', text: 'Hi' }] },
+      ],
+      max_tokens: 4,
+      temperature: 0.7,
+      top_p: 0.9,
+      // @ts-expect-error top_k is a common extension the SDK does not type
+      top_k: 40,
+      seed: 42,
+      stop: 'zzz',
+      presence_penalty: 0.5,
+      frequency_penalty: 0.5,
+      user: 'test-user',
+    });
+    expect(completion.choices[0]!.finish_reason).toBe('length');
+  });
+
+  it('gives the same text for the same seed', async () => {
+    const request = { model, messages: user('Once'), max_tokens: 8, temperature: 1, seed: 1234 };
+    const first = await lmx.openai.chat.completions.create(request);
+    const second = await lmx.openai.chat.completions.create(request);
+    expect(second.choices[0]!.message.content).toBe(first.choices[0]!.message.content);
+  });
+
+  it('runs concurrent requests to one model together', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, index) =>
+        lmx.openai.chat.completions.create({ model, messages: user(`Request ${index}`), max_tokens: 5 }),
+      ),
+    );
+    expect(results.map((result) => result.usage!.completion_tokens)).toEqual([5, 5, 5, 5, 5, 5]);
+  });
+});
+
+describe('text completions', () => {
+  it('answers a prompt with text and usage', async () => {
+    const completion = await lmx.openai.completions.create({
+      model,
+      prompt: 'Once upon a time',
+      max_tokens: 5,
+    });
+    expect(completion.object).toBe('text_completion');
+    expect(completion.id).toMatch(/^cmpl-/);
+    expect(typeof completion.choices[0]!.text).toBe('string');
+    expect(completion.choices[0]!.finish_reason).toBe('length');
+    expect(completion.usage!.completion_tokens).toBe(5);
+  });
+
+  it('defaults to 16 tokens like OpenAI', async () => {
+    const completion = await lmx.openai.completions.create({ model, prompt: 'A' });
+    expect(completion.usage!.completion_tokens).toBeLessThanOrEqual(16);
+  });
+
+  it('streams text_completion chunks', async () => {
+    const stream = await lmx.openai.completions.create({
+      model,
+      prompt: 'Once',
+      max_tokens: 4,
+      temperature: 0,
+      stream: true,
+    });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    expect(chunks.every((chunk) => chunk.object === 'text_completion')).toBe(true);
+    expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe('length');
+    const whole = await lmx.openai.completions.create({
+      model,
+      prompt: 'Once',
+      max_tokens: 4,
+      temperature: 0,
+    });
+    expect(chunks.map((chunk) => chunk.choices[0]!.text).join('')).toBe(whole.choices[0]!.text);
+  });
+});
+
+describe.runIf(storiesModelPath())('a real model (stories260K)', () => {
+  it('writes English text through the streaming chat API', async () => {
+    const stories = await startTestServer({ startupModels: [storiesModelPath()!] });
+    try {
+      const stream = await stories.openai.chat.completions.create({
+        model: 'stories260K',
+        messages: user('Once upon a time'),
+        max_tokens: 60,
+        temperature: 0,
+        stream: true,
+      });
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+      const words = text.toLowerCase().match(/[a-z]+/g) ?? [];
+      const common = ['the', 'a', 'was', 'and', 'to', 'she', 'he', 'her', 'is', 'of', 'big', 'little'];
+      expect(words.filter((word) => common.includes(word)).length).toBeGreaterThan(2);
+    } finally {
+      await stories.stop();
+    }
+  });
+});
