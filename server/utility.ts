@@ -10,8 +10,7 @@ import type { Logger } from 'pino';
 import type { InitMessage, MainToServer, ServerToMain } from '../shared/ipc-contract.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import type { Config } from './config/schema.ts';
-import { EXIT_CONFIG } from './cli/serve.ts';
-import { LmxServer } from './server.ts';
+import type { LmxServer } from './server.ts';
 import { hostSignals } from './state/host-signals.ts';
 import { createLogger } from './telemetry/logger.ts';
 import { parseMainMessage } from './utility-messages.ts';
@@ -30,6 +29,8 @@ interface ElectronParentPort {
   postMessage(message: unknown): void;
 }
 
+/** Exit code for a configuration the server refuses to start with (as `lmx serve`). */
+const EXIT_CONFIG = 2;
 /** How long to wait for `init` before starting from the environment alone. */
 const INIT_TIMEOUT_MS = 10_000;
 /** How often in-flight and loaded-model counts are sampled for the app's keep-awake decision. */
@@ -179,6 +180,8 @@ async function main(): Promise<void> {
   logger = createLogger({ level: config.logLevel, stderr: true });
   if (init === undefined) logger.warn('no init message from the app: starting from the environment alone');
 
+  // Loaded only now, so a configuration error is reported (and the app told) before the engine's import cost.
+  const { LmxServer } = await import('./server.ts');
   const started = await LmxServer.start(config, logger);
   server = started;
   if (init?.safeMode) {
