@@ -9,6 +9,7 @@ import { healthRoutes } from './api/health/index.ts';
 import type { Lifecycle, ModelCounts } from './state/lifecycle.ts';
 import type { AdminKeyHolder } from './state/admin-key.ts';
 import { adminRoutes } from './api/admin/index.ts';
+import { uiRoutes } from './api/ui.ts';
 
 export interface AppServices {
   config: Config;
@@ -44,6 +45,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     inferenceTimeoutMs: config.inference.timeoutMs,
   });
   await app.register(adminRoutes, { prefix: '/admin', adminKey: services.adminKey });
+  await app.register(uiRoutes);
   return app;
 }
 

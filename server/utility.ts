@@ -184,16 +184,19 @@ async function main(): Promise<void> {
   const { LmxServer } = await import('./server.ts');
   const started = await LmxServer.start(config, logger);
   server = started;
-  if (init?.safeMode) {
-    const reason = init.safeModeReason ?? 'the app started the server in safe mode';
-    started.lifecycle.safeMode = { reason };
-    logger.warn({ reason }, 'safe mode: no models are restored');
+  if (init?.safeMode && !started.lifecycle.safeMode) {
+    started.lifecycle.safeMode = { reason: init.safeModeReason ?? 'the app started the server in safe mode' };
+  }
+  // Safe mode asked for by the app, or found by the server's own crash-loop count: the app is told either way.
+  const safeMode = started.lifecycle.safeMode;
+  if (safeMode) {
+    logger.warn({ reason: safeMode.reason }, 'safe mode: no models are restored');
     port!.postMessage({
       type: 'alert',
       id: `safe-mode-${Date.now()}`,
       severity: 'critical',
       kind: 'safe_mode',
-      message: `Safe mode: ${reason}`,
+      message: `Safe mode: ${safeMode.reason}`,
       at: new Date().toISOString(),
     });
   }
@@ -203,7 +206,7 @@ async function main(): Promise<void> {
     return;
   }
   port!.postMessage({ type: 'listening', url: started.url });
-  port!.postMessage({ type: 'state', state: 'ready', reason: init?.safeMode ? 'safe_mode' : undefined });
+  port!.postMessage({ type: 'state', state: 'ready', reason: safeMode ? 'safe_mode' : undefined });
   startActivityReports(started);
 }
 

@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { createLogger } from '../telemetry/logger.ts';
-import { LmxServer } from '../server.ts';
 
 /** Exit code for a configuration the server refuses to start with. */
 export const EXIT_CONFIG = 2;
@@ -55,6 +54,8 @@ async function serve(flags: ServeFlags): Promise<void> {
     process.exit(EXIT_CONFIG);
   }
   const logger = createLogger({ level: config.logLevel, dataDir: config.dataDir, stderr: true });
+  // Imported only now: a configuration error is reported without loading the inference engine.
+  const { LmxServer } = await import('../server.ts');
   const server = await LmxServer.start(config, logger);
   process.stdout.write(`LMX listening on ${server.url}\n`);
 

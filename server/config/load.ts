@@ -136,10 +136,11 @@ function mergeLayer(
   for (const [key, value] of Object.entries(layer)) {
     if (value === undefined) continue;
     const keyPath = prefix ? `${prefix}.${key}` : key;
-    if (isPlainObject(value) && isPlainObject(target[key])) {
+    if (isPlainObject(value)) {
+      if (!isPlainObject(target[key])) target[key] = {};
       mergeLayer(target[key] as Layer, value, source, sources, keyPath);
     } else {
-      target[key] = isPlainObject(value) ? structuredClone(value) : value;
+      target[key] = value;
       sources.set(keyPath, source);
     }
   }

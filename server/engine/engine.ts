@@ -48,7 +48,11 @@ export class Engine {
   }
 
   /** Loads a model file under its id (by default the file name without .gguf). */
-  loadFile(file: string, overrides: ModelLoadOverrides = {}, id = modelIdFromPath(file)): Promise<LoadedModel> {
+  loadFile(
+    file: string,
+    overrides: ModelLoadOverrides = {},
+    id = modelIdFromPath(file),
+  ): Promise<LoadedModel> {
     return this.pool.load({
       id,
       path: file,

@@ -169,7 +169,37 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     results.push({ phase, startedMs, endedMs: performance.now() - runStartedAt, records });
   }
 
-  const runMs = performance.now() - runStartedAt;
+  return buildResult({
+    options,
+    phases,
+    results,
+    probes,
+    models,
+    startedAt,
+    runMs: performance.now() - runStartedAt,
+  });
+}
+
+export interface ResultParts {
+  options: Omit<BenchOptions, 'signal' | 'onRecord' | 'onPlan'>;
+  phases: readonly Phase[];
+  results: readonly PhaseResult[];
+  probes: PressureProbe[];
+  models: Map<string, string[]>;
+  startedAt: Date;
+  runMs: number;
+}
+
+/** Every figure of the report, from what the phases measured. Pure: report tests build results with it. */
+export function buildResult({
+  options,
+  phases,
+  results,
+  probes,
+  models,
+  startedAt,
+  runMs,
+}: ResultParts): BenchResult {
   const allRecords = results.flatMap((result) => result.records);
   const perTarget = figuresBy(results, (result) => result.phase.target);
   const targets: TargetResult[] = options.targets.map((target) => {
@@ -196,7 +226,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   return {
     schema: 'lmx-bench/1',
     startedAt: startedAt.toISOString(),
-    finishedAt: new Date().toISOString(),
+    finishedAt: new Date(startedAt.getTime() + runMs).toISOString(),
     durationSeconds: runMs / 1000,
     settings: {
       scenario: options.scenario,

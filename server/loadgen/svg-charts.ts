@@ -32,7 +32,12 @@ export function barChart(spec: BarChartSpec): string {
   const y = (value: number) => margin.top + plotHeight - (value / max) * plotHeight;
   const bars = spec.groups.flatMap((group, groupIndex) => {
     const start = margin.left + groupIndex * groupWidth + (groupWidth - barWidth * spec.series.length) / 2;
-    const groupLabel = text(margin.left + (groupIndex + 0.5) * groupWidth, height - margin.bottom + 18, group.label, 'middle');
+    const groupLabel = text(
+      margin.left + (groupIndex + 0.5) * groupWidth,
+      height - margin.bottom + 18,
+      group.label,
+      'middle',
+    );
     return [
       groupLabel,
       ...group.values.map((value, seriesIndex) => {
@@ -130,7 +135,10 @@ function legend(names: string[]): string {
   return names
     .map((name, index) => {
       const x = width - margin.right - (names.length - index) * 120;
-      return `<rect x="${x}" y="10" width="12" height="12" fill="${color(index)}"/>` + text(x + 16, 20, name, 'start');
+      return (
+        `<rect x="${x}" y="10" width="12" height="12" fill="${color(index)}"/>` +
+        text(x + 16, 20, name, 'start')
+      );
     })
     .join('');
 }

@@ -1,0 +1,233 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { createModelDownloader, readGgufFileInfo, type ModelDownloader } from 'node-llama-cpp';
+import type { Logger } from 'pino';
+import { conflict, invalidRequest, notFound } from '../errors.ts';
+import type { DownloadJob } from '../schemas/admin-models.ts';
+
+/** Hidden (never scanned) folder of the models dir where downloads are staged until complete and valid. */
+export const STAGING_DIR = '.downloads';
+
+export interface DownloadCallbacks {
+  /** Progress and every state change (throttled while running). */
+  onUpdate?: (job: DownloadJob) => void;
+  /** A model arrived in the library. */
+  onModelAdded?: (file: string) => void;
+}
+
+interface RunningJob {
+  job: DownloadJob;
+  controller: AbortController;
+  finished: Promise<void>;
+}
+
+/**
+ * Model downloads with node-llama-cpp's downloader (ipull: parallel connections, resumable). Each URI
+ * is staged in <models>/.downloads/<hash of the uri>/, so an interrupted download resumes from its
+ * partial file next time, and a model appears in the library only once it is complete and reads as a
+ * GGUF; a failed or cancelled download leaves nothing behind in the library.
+ */
+export class DownloadManager {
+  readonly #jobs = new Map<string, RunningJob>();
+
+  constructor(
+    readonly modelsDir: string,
+    private readonly logger: Logger,
+    private readonly callbacks: DownloadCallbacks = {},
+  ) {}
+
+  list(): DownloadJob[] {
+    return [...this.#jobs.values()].map((entry) => ({ ...entry.job }));
+  }
+
+  get(id: string): DownloadJob | undefined {
+    const entry = this.#jobs.get(id);
+    return entry && { ...entry.job };
+  }
+
+  /** Starts a download; returns at once with the job (state `running`). */
+  start(uri: string): DownloadJob {
+    const trimmed = uri.trim();
+    if (!/^(hf:|huggingface:|https?:\/\/)/i.test(trimmed)) {
+      throw invalidRequest(
+        "The uri must be 'hf:owner/repo/file.gguf', 'hf:owner/repo:quant' or an http(s):// URL.",
+        'uri',
+        'invalid_uri',
+      );
+    }
+    for (const entry of this.#jobs.values()) {
+      if (entry.job.uri === trimmed && entry.job.state === 'running') {
+        throw conflict(`This URI is already being downloaded (job ${entry.job.id}).`, 'download_running');
+      }
+    }
+    const job: DownloadJob = {
+      id: randomUUID(),
+      uri: trimmed,
+      fileName: guessFileName(trimmed),
+      bytesDone: 0,
+      bytesTotal: null,
+      speedBytesPerSecond: 0,
+      state: 'running',
+      error: null,
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+    };
+    const controller = new AbortController();
+    const entry: RunningJob = { job, controller, finished: Promise.resolve() };
+    entry.finished = this.#run(entry);
+    this.#jobs.set(job.id, entry);
+    this.callbacks.onUpdate?.({ ...job });
+    return { ...job };
+  }
+
+  /** Cancels a running job (its partial file is deleted) or forgets a finished one. */
+  async cancel(id: string): Promise<void> {
+    const entry = this.#jobs.get(id);
+    if (!entry) throw notFound(`Download '${id}'`);
+    if (entry.job.state === 'running') {
+      entry.controller.abort(new Error('cancelled'));
+      await entry.finished;
+    } else {
+      this.#jobs.delete(id);
+    }
+  }
+
+  /** Resolves when the job has ended (for the CLI and tests). */
+  async wait(id: string): Promise<DownloadJob> {
+    const entry = this.#jobs.get(id);
+    if (!entry) throw notFound(`Download '${id}'`);
+    await entry.finished;
+    return { ...entry.job };
+  }
+
+  /** Stops every running download, keeping partial files so the next start resumes them. */
+  async dispose(): Promise<void> {
+    const running = [...this.#jobs.values()].filter((entry) => entry.job.state === 'running');
+    for (const entry of running) entry.controller.abort(new Error('server stopping'));
+    await Promise.allSettled(running.map((entry) => entry.finished));
+  }
+
+  async #run(entry: RunningJob): Promise<void> {
+    const { job, controller } = entry;
+    const staging = path.join(
+      this.modelsDir,
+      STAGING_DIR,
+      createHash('sha256').update(job.uri).digest('hex').slice(0, 16),
+    );
+    let downloader: ModelDownloader | undefined;
+    let lastUpdate = 0;
+    const update = (force = false) => {
+      const now = Date.now();
+      if (!force && now - lastUpdate < 250) return;
+      lastUpdate = now;
+      this.callbacks.onUpdate?.({ ...job });
+    };
+    try {
+      await mkdir(staging, { recursive: true });
+      downloader = await createModelDownloader({
+        modelUri: job.uri,
+        dirPath: staging,
+        deleteTempFileOnCancel: false,
+        parallelDownloads: 4,
+        onProgress: (status) => {
+          job.bytesDone = status.downloadedSize;
+          job.bytesTotal = status.totalSize > 0 ? status.totalSize : null;
+          job.speedBytesPerSecond = Math.max(0, Math.round(status.averageSpeed || 0));
+          update();
+        },
+      });
+      job.fileName = downloader.entrypointFilename;
+      job.bytesTotal = downloader.totalSize > 0 ? downloader.totalSize : null;
+      job.bytesDone = downloader.downloadedSize;
+      update(true);
+      const targets = downloader.filesInfo.map((file) => path.join(this.modelsDir, file.fileName));
+      for (const target of targets) {
+        if (await exists(target))
+          throw new DownloadProblem(`${path.basename(target)} is already in the models directory`);
+      }
+      if (controller.signal.aborted) throw controller.signal.reason;
+      await downloader.download({ signal: controller.signal });
+      // node-llama-cpp resolves (rather than rejects) when a download is cancelled through its signal.
+      if (controller.signal.aborted) throw controller.signal.reason;
+      job.bytesDone = downloader.totalSize || job.bytesDone;
+      await assertGguf(downloader.entrypointFilePath);
+      for (const file of downloader.filesInfo) {
+        await rename(file.filePath, path.join(this.modelsDir, file.fileName));
+      }
+      await rm(staging, { recursive: true, force: true });
+      this.#finish(job, 'done', null);
+      this.logger.info({ uri: job.uri, file: job.fileName, bytes: job.bytesDone }, 'model downloaded');
+      this.callbacks.onModelAdded?.(path.join(this.modelsDir, job.fileName));
+    } catch (error) {
+      const reason = controller.signal.aborted ? String((controller.signal.reason as Error)?.message) : '';
+      if (reason === 'cancelled') {
+        await downloader?.cancel({ deleteTempFile: true }).catch(() => undefined);
+        await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+        this.#finish(job, 'cancelled', null);
+      } else if (reason) {
+        // Server stopping: the partial file stays in staging, and the next attempt resumes it.
+        this.#finish(job, 'cancelled', `interrupted (${reason}); downloading the same URI again resumes it`);
+      } else {
+        const message = describeFailure(error);
+        // A failed download leaves no partial model: the staging folder goes entirely.
+        await downloader?.cancel({ deleteTempFile: true }).catch(() => undefined);
+        await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+        this.#finish(job, 'failed', message);
+        this.logger.warn({ uri: job.uri, err: error }, 'model download failed');
+      }
+    }
+    update(true);
+  }
+
+  #finish(job: DownloadJob, state: DownloadJob['state'], error: string | null): void {
+    job.state = state;
+    job.error = error;
+    job.speedBytesPerSecond = 0;
+    job.finishedAt = new Date().toISOString();
+  }
+}
+
+class DownloadProblem extends Error {}
+
+async function assertGguf(file: string): Promise<void> {
+  try {
+    await readGgufFileInfo(file, { readTensorInfo: true });
+  } catch (error) {
+    throw new DownloadProblem(`the downloaded file is not a GGUF model (${(error as Error).message})`);
+  }
+}
+
+/** Why a download failed, in words a user can act on. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof DownloadProblem) return error.message;
+  const err = error as { statusCode?: number; statusText?: string; code?: string; message?: string };
+  if (typeof err?.statusCode === 'number') {
+    return `the server answered HTTP ${err.statusCode}${err.statusText ? ` ${err.statusText}` : ''}`;
+  }
+  if (err?.code === 'ENOSPC') return 'the disk is full';
+  if (err?.code === 'EACCES' || err?.code === 'EROFS')
+    return `the models directory cannot be written (${err.code})`;
+  return err?.message ?? String(error);
+}
+
+function guessFileName(uri: string): string {
+  const last = uri.split(/[/#?]/).filter(Boolean).at(-1) ?? uri;
+  try {
+    return decodeURIComponent(last.replace(/^hf:/, ''));
+  } catch {
+    return last;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Names of staged (incomplete) downloads, for diagnostics. */
+export async function stagedDownloads(modelsDir: string): Promise<string[]> {
+  return readdir(path.join(modelsDir, STAGING_DIR)).catch(() => []);
+}

@@ -1,0 +1,455 @@
+import { unlink } from 'node:fs/promises';
+import { InsufficientMemoryError } from 'node-llama-cpp';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { ApiError, conflict, invalidRequest, modelNotFound, unavailable } from '../errors.ts';
+import type { LoadedModelView, ModelEntry, ModelState } from '../schemas/admin-models.ts';
+import type { EventBus } from '../state/events.ts';
+import type { PersistedModel } from '../state/runtime-state.ts';
+import type { Engine, ModelLoadOverrides } from './engine.ts';
+import type { LoadedModel } from './loaded-model.ts';
+import type { LibraryModel, ModelLibrary } from './library.ts';
+import {
+  estimateLoad,
+  insufficientMemory,
+  measureAvailability,
+  planFit,
+  totalBytes,
+  type MemoryNeed,
+} from './memory-budget.ts';
+
+/** Settings the manager reads on every decision, so PUT /admin/config changes them live. */
+export interface ModelSettings {
+  jitLoad: boolean;
+  memory: { reserveBytes: number; budgetBytes: number };
+  ttlSeconds: number;
+}
+
+export type LoadOrigin = 'admin' | 'jit' | 'restore';
+
+interface ModelRecord {
+  state: ModelState;
+  error: string | null;
+  loaded?: LoadedModel;
+  need?: MemoryNeed;
+  loading?: Promise<LoadedModel>;
+  unloading?: Promise<void>;
+  options?: PersistedModel;
+  tokensPerSecond: number | null;
+  tokenSample?: { tokens: number; at: number };
+}
+
+export interface ModelManagerOptions {
+  engine: Engine;
+  library: ModelLibrary;
+  events: EventBus;
+  logger: Logger;
+  config: Config;
+  settings: () => ModelSettings;
+  /** Called whenever the set of loaded models changes (for runtime-state.json). */
+  onLoadedSetChanged?: (models: PersistedModel[]) => void;
+  /** How long an unload waits for in-flight requests before cutting them off. */
+  unloadDrainMs?: number;
+}
+
+/**
+ * The models' life: unloaded → loading → loaded → unloading → unloaded (or failed). Loads and unloads
+ * are serialized; a memory check (and LRU eviction of idle models) comes before every load; an unload
+ * first refuses new requests, then waits (bounded) for in-flight ones. /v1 requests reach models through
+ * `forInference`, which loads library models just in time when `jitLoad` is on.
+ */
+export class ModelManager {
+  readonly #records = new Map<string, ModelRecord>();
+  #lock: Promise<unknown> = Promise.resolve();
+  #jitWaiting = 0;
+  #ttlTimer: NodeJS.Timeout | undefined;
+  #disposed = false;
+
+  constructor(private readonly options: ModelManagerOptions) {
+    this.#ttlTimer = setInterval(() => void this.#unloadExpired(), 1000);
+    this.#ttlTimer.unref();
+  }
+
+  get loadedCount(): number {
+    return [...this.#records.values()].filter((record) => record.state === 'loaded').length;
+  }
+
+  get loadingCount(): number {
+    return [...this.#records.values()].filter((record) => record.state === 'loading').length;
+  }
+
+  /** Requests running and waiting (for a slot, or for a just-in-time load), across models. */
+  activity(): { inflight: number; queued: number; generatedTokens: number } {
+    let inflight = 0;
+    let queued = this.#jitWaiting;
+    let generatedTokens = 0;
+    for (const record of this.#records.values()) {
+      if (!record.loaded) continue;
+      inflight += record.loaded.admission.running;
+      queued += record.loaded.admission.queued;
+      generatedTokens += record.loaded.generatedTokens;
+    }
+    return { inflight, queued, generatedTokens };
+  }
+
+  /** The model a /v1 request names, loading it first if it is in the library and jitLoad is on. */
+  async forInference(id: string): Promise<LoadedModel> {
+    const record = this.#records.get(id);
+    if (record?.state === 'loaded' && record.loaded) {
+      record.loaded.lastUsedAt = Date.now();
+      return record.loaded;
+    }
+    if (record?.state === 'unloading') {
+      throw unavailable(`The model '${id}' is being unloaded; retry shortly.`, 'model_unloading', 1);
+    }
+    if (!record?.loading) {
+      await this.options.library.resolve(id);
+      if (!this.options.settings().jitLoad) {
+        throw modelNotFound(
+          id,
+          'exists but is not loaded (jitLoad is off; load it with POST /admin/models/load)',
+        );
+      }
+    }
+    this.#jitWaiting++;
+    try {
+      return await (record?.loading ?? this.load(id, {}, 'jit'));
+    } finally {
+      this.#jitWaiting--;
+    }
+  }
+
+  /** Models clients may name: the loaded ones, and with jitLoad every library model. */
+  listForClients(): { id: string; createdMs: number }[] {
+    const listed = new Map<string, number>();
+    for (const [id, record] of this.#records) if (record.loaded) listed.set(id, record.loaded.loadedAt);
+    if (this.options.settings().jitLoad) {
+      for (const model of this.options.library.lastScan.models) {
+        if (!listed.has(model.id) && !model.problem) listed.set(model.id, 0);
+      }
+    }
+    return [...listed].map(([id, createdMs]) => ({ id, createdMs }));
+  }
+
+  async list(): Promise<ModelEntry[]> {
+    const scan = await this.options.library.scan();
+    const entries = await Promise.all(scan.models.map((model) => this.#entry(model)));
+    for (const [id, record] of this.#records) {
+      if (scan.models.some((model) => model.id === id) || !record.options) continue;
+      const { path } = record.options;
+      entries.push(
+        this.#entryFrom(
+          { id, path, files: [path], sizeBytes: 0, inLibrary: false, problem: null },
+          null,
+          record,
+        ),
+      );
+    }
+    return entries;
+  }
+
+  async entry(name: string): Promise<ModelEntry> {
+    const record = this.#records.get(name);
+    if (record?.options) {
+      const model = this.options.library.lastScan.models.find((candidate) => candidate.id === name);
+      if (model) return this.#entry(model);
+    }
+    return this.#entry(await this.options.library.resolve(name));
+  }
+
+  /**
+   * Loads a library model. A model already loaded is a 409 for an admin call (and simply returned to
+   * others); a model that is loading is waited for; one that cannot fit in memory is a 507.
+   */
+  async load(
+    name: string,
+    overrides: ModelLoadOverrides = {},
+    origin: LoadOrigin = 'admin',
+  ): Promise<LoadedModel> {
+    if (this.#disposed) throw unavailable('The server is stopping.', 'server_stopping', 1);
+    const model = await this.options.library.resolve(name);
+    const record = this.#records.get(model.id);
+    if (record?.state === 'loaded' && record.loaded) {
+      if (origin === 'admin')
+        throw conflict(`The model '${model.id}' is already loaded.`, 'model_already_loaded');
+      return record.loaded;
+    }
+    if (record?.loading) return record.loading;
+    if (record?.state === 'unloading') {
+      throw conflict(
+        `The model '${model.id}' is being unloaded; load it again once that is done.`,
+        'model_unloading',
+      );
+    }
+    const next: ModelRecord = { state: 'loading', error: null, tokensPerSecond: null };
+    const loading = this.#serialized(() => this.#load(model, overrides, next));
+    next.loading = loading;
+    this.#records.set(model.id, next);
+    this.#publish(model.id, next);
+    try {
+      return await loading;
+    } catch (error) {
+      const capacity = error instanceof ApiError && error.statusCode === 507;
+      next.state = capacity ? 'unloaded' : 'failed';
+      next.error = error instanceof Error ? error.message : String(error);
+      this.#publish(model.id, next);
+      this.options.logger.error({ model: model.id, origin, err: error }, 'model failed to load');
+      if (capacity) this.options.events.alert('memory', 'warning', next.error);
+      throw error;
+    } finally {
+      next.loading = undefined;
+    }
+  }
+
+  /** Unloads a loaded model: refuses new requests at once, waits (bounded) for in-flight ones. 409 if not loaded. */
+  async unload(name: string): Promise<void> {
+    const id = this.#records.has(name) ? name : (await this.options.library.resolve(name)).id;
+    const record = this.#records.get(id);
+    if (record?.state === 'unloading' && record.unloading) return record.unloading;
+    if (record?.state !== 'loaded') {
+      const state = record?.state ?? 'unloaded';
+      throw conflict(`The model '${id}' is not loaded (it is ${state}).`, 'model_not_loaded');
+    }
+    await this.#unload(id, 'admin');
+  }
+
+  /** Deletes a library model's files; 409 while it is loaded, 400 for files outside the models dir. */
+  async delete(name: string): Promise<void> {
+    const model = await this.options.library.resolve(name);
+    if (!model.inLibrary) {
+      throw invalidRequest(
+        `The model '${model.id}' was named on the command line and is outside the models directory; it is not deleted.`,
+        'id',
+        'model_outside_library',
+      );
+    }
+    const state = this.#records.get(model.id)?.state;
+    if (state === 'loaded' || state === 'loading' || state === 'unloading') {
+      throw conflict(`The model '${model.id}' is ${state}; unload it before deleting it.`, 'model_loaded');
+    }
+    for (const file of model.files) await unlink(file);
+    this.options.library.forget(model);
+    this.#records.delete(model.id);
+    this.options.logger.info({ model: model.id, files: model.files }, 'model deleted');
+    await this.options.library.scan();
+  }
+
+  /** Forgets the 'failed' mark of every model and unloads everything (server stop). */
+  async dispose(): Promise<void> {
+    this.#disposed = true;
+    clearInterval(this.#ttlTimer);
+    await Promise.allSettled([...this.#records.values()].map((record) => record.loading));
+    for (const [id, record] of this.#records) {
+      if (record.state === 'loaded') await this.#unload(id, 'stop', false).catch(() => undefined);
+    }
+  }
+
+  /** Samples throughput (called every couple of seconds by the stats ticker). */
+  sampleThroughput(now = Date.now()): void {
+    for (const record of this.#records.values()) {
+      if (!record.loaded) continue;
+      const tokens = record.loaded.generatedTokens;
+      const previous = record.tokenSample;
+      if (previous && now > previous.at && tokens > previous.tokens) {
+        record.tokensPerSecond = ((tokens - previous.tokens) * 1000) / (now - previous.at);
+      }
+      record.tokenSample = { tokens, at: now };
+    }
+  }
+
+  async #load(model: LibraryModel, overrides: ModelLoadOverrides, record: ModelRecord): Promise<LoadedModel> {
+    const { engine, config, library } = this.options;
+    const info = await library.info(model);
+    if (info.error) throw modelLoadFailed(model.id, info.error);
+    const shape = {
+      contextSize: overrides.contextSize ?? config.contextSize,
+      parallel: overrides.parallel ?? config.parallel,
+      gpuLayers: overrides.gpuLayers,
+      batchSize: config.engine.batchSize || undefined,
+    };
+    const gpu = engine.backend !== 'cpu';
+    const need = info.insights
+      ? estimateLoad(info.insights, shape, gpu)
+      : { ramBytes: model.sizeBytes, vramBytes: 0 };
+    const settings = this.options.settings();
+    const plan = planFit(
+      need,
+      this.#budgetModels(),
+      await measureAvailability(engine.llama),
+      settings.memory,
+    );
+    if (!plan.fits) throw insufficientMemory(model.id, plan);
+    for (const id of plan.evict) {
+      this.options.logger.info(
+        { model: id, for: model.id },
+        'unloading least recently used model to make room',
+      );
+      this.options.events.alert(
+        'memory',
+        'info',
+        `Unloaded '${id}' (least recently used) to make room for '${model.id}'.`,
+      );
+      await this.#unloadLocked(id, 'evicted');
+    }
+    let loaded: LoadedModel;
+    try {
+      loaded = await engine.loadFile(model.path, overrides, model.id);
+    } catch (error) {
+      if (error instanceof InsufficientMemoryError) {
+        throw insufficientMemory(model.id, {
+          fits: false,
+          neededBytes: totalBytes(need),
+          availableBytes: 0,
+          busy: [],
+        });
+      }
+      throw modelLoadFailed(model.id, (error as Error).message);
+    }
+    Object.assign(record, {
+      state: 'loaded',
+      error: null,
+      loaded,
+      need,
+      options: { id: model.id, path: model.path, ...definedOnly(overrides) },
+    } satisfies Partial<ModelRecord>);
+    this.#publish(model.id, record);
+    this.#loadedSetChanged();
+    return loaded;
+  }
+
+  #unload(id: string, why: string, serialized = true): Promise<void> {
+    const record = this.#records.get(id);
+    if (!record) return Promise.resolve();
+    record.state = 'unloading';
+    this.#publish(id, record);
+    const run = serialized
+      ? this.#serialized(() => this.#unloadLocked(id, why))
+      : this.#unloadLocked(id, why);
+    record.unloading = run;
+    return run;
+  }
+
+  /** Runs under the lock: waits for in-flight requests (bounded), then frees the model. */
+  async #unloadLocked(id: string, why: string): Promise<void> {
+    const record = this.#records.get(id);
+    if (!record?.loaded) return;
+    if (record.state !== 'unloading') {
+      record.state = 'unloading';
+      this.#publish(id, record);
+    }
+    const model = record.loaded;
+    const drainMs = this.options.unloadDrainMs ?? this.options.config.drainTimeoutMs;
+    const deadline = Date.now() + drainMs;
+    while (model.inflight > 0 && Date.now() < deadline) await sleep(20);
+    if (model.inflight > 0) {
+      this.options.logger.warn(
+        { model: id, inflight: model.inflight, drainMs },
+        'unloading with requests still in flight',
+      );
+    }
+    await this.options.engine.pool.unload(id);
+    this.#records.delete(id);
+    this.#publish(id, { state: 'unloaded', error: null });
+    this.options.logger.info({ model: id, why }, 'model unloaded');
+    this.#loadedSetChanged();
+  }
+
+  async #unloadExpired(): Promise<void> {
+    const ttlSeconds = this.options.settings().ttlSeconds;
+    if (ttlSeconds <= 0 || this.#disposed) return;
+    const cutoff = Date.now() - ttlSeconds * 1000;
+    for (const [id, record] of this.#records) {
+      const model = record.loaded;
+      if (record.state !== 'loaded' || !model || model.inflight > 0 || model.lastUsedAt > cutoff) continue;
+      this.options.logger.info({ model: id, ttlSeconds }, 'unloading idle model (models.ttlSeconds)');
+      await this.#unload(id, 'ttl').catch((error: unknown) =>
+        this.options.logger.error({ model: id, err: error }, 'idle unload failed'),
+      );
+    }
+  }
+
+  #budgetModels() {
+    return [...this.#records]
+      .filter(([, record]) => record.loaded && record.need)
+      .map(([id, record]) => ({
+        id,
+        need: record.need as MemoryNeed,
+        lastUsedAt: (record.loaded as LoadedModel).lastUsedAt,
+        idle: record.state === 'loaded' && (record.loaded as LoadedModel).inflight === 0,
+      }));
+  }
+
+  async #entry(model: LibraryModel): Promise<ModelEntry> {
+    const info = await this.options.library.info(model);
+    return this.#entryFrom(model, info, this.#records.get(model.id));
+  }
+
+  #entryFrom(
+    model: LibraryModel,
+    info: Awaited<ReturnType<ModelLibrary['info']>> | null,
+    record: ModelRecord | undefined,
+  ): ModelEntry {
+    return {
+      id: model.id,
+      path: model.path,
+      sizeBytes: model.sizeBytes,
+      architecture: info?.architecture ?? null,
+      parameters: info?.parameters ?? null,
+      quantization: info?.quantization ?? null,
+      trainedContext: info?.trainedContext ?? null,
+      state: record?.state ?? 'unloaded',
+      error: record?.error ?? (record ? null : (info?.error ?? null)),
+      loaded: record?.loaded ? loadedView(record) : null,
+    };
+  }
+
+  #publish(id: string, record: Pick<ModelRecord, 'state' | 'error'>): void {
+    this.options.events.publish('model', { id, state: record.state, error: record.error });
+  }
+
+  #loadedSetChanged(): void {
+    const models = [...this.#records.values()]
+      .filter((record) => record.state === 'loaded' && record.options)
+      .map((record) => record.options as PersistedModel);
+    this.options.onLoadedSetChanged?.(models);
+  }
+
+  #serialized<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(task, task);
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function loadedView(record: ModelRecord): LoadedModelView {
+  const model = record.loaded as LoadedModel;
+  return {
+    contextSize: model.contextSize,
+    parallel: model.options.parallel,
+    gpuLayers: typeof model.options.gpuLayers === 'number' ? model.options.gpuLayers : null,
+    memoryBytes: record.need ? totalBytes(record.need) : 0,
+    loadedAt: new Date(model.loadedAt).toISOString(),
+    lastUsedAt: new Date(model.lastUsedAt).toISOString(),
+    inflight: model.admission.running,
+    queued: model.admission.queued,
+    tokensPerSecond: record.tokensPerSecond,
+  };
+}
+
+export function modelLoadFailed(id: string, why: string): ApiError {
+  return new ApiError(
+    422,
+    'invalid_request_error',
+    `The model '${id}' cannot be loaded: ${why}`,
+    'model_load_failed',
+    'model',
+  );
+}
+
+function definedOnly(overrides: ModelLoadOverrides): ModelLoadOverrides {
+  return Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,104 @@
+import { readFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
+import { ConfigError, configFilePath, validateConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import { invalidRequest } from '../errors.ts';
+
+type Layer = Record<string, unknown>;
+
+/** Keys the running server picks up at once; a change to any other key takes effect after a restart. */
+export const LIVE_KEYS: ReadonlySet<string> = new Set([
+  'jitLoad',
+  'autoload',
+  'memory.reserveBytes',
+  'memory.budgetBytes',
+  'models.ttlSeconds',
+  'crashLoop.maxStarts',
+  'crashLoop.windowMs',
+]);
+
+/** Keys that locate the config itself and cannot be set through it. */
+const FIXED_KEYS = new Set(['dataDir']);
+
+const SECRET_KEYS = ['adminKey', 'apiKey'] as const;
+
+/**
+ * The configuration in force plus edits through the admin API: validated with the one schema, written
+ * atomically to <data-dir>/config.json (only the edited keys join what the file already had), and applied
+ * live where the key allows (LIVE_KEYS).
+ */
+export class ConfigStore {
+  #current: Config;
+
+  constructor(initial: Config) {
+    this.#current = initial;
+  }
+
+  get current(): Config {
+    return this.#current;
+  }
+
+  /** The config as the admin API shows it: secrets replaced by "[set]" or null. */
+  redacted(): Layer {
+    const copy = structuredClone(this.#current) as Layer;
+    for (const key of SECRET_KEYS) copy[key] = copy[key] ? '[set]' : null;
+    return copy;
+  }
+
+  async update(partial: unknown): Promise<{ config: Layer; restartRequired: string[] }> {
+    if (!isPlainObject(partial)) throw invalidRequest('The body must be a JSON object of config keys.', null, 'invalid_config');
+    for (const key of Object.keys(partial)) {
+      if (FIXED_KEYS.has(key)) {
+        throw invalidRequest(`'${key}' cannot be changed through the config (it locates config.json).`, key, 'invalid_config');
+      }
+    }
+    let next: Config;
+    try {
+      next = validateConfig(mergeDeep(structuredClone(this.#current) as Layer, partial));
+    } catch (error) {
+      if (error instanceof ConfigError) throw invalidRequest(error.message, error.key, 'invalid_config');
+      throw error;
+    }
+    const file = configFilePath(this.#current.dataDir);
+    const stored = await readLayer(file);
+    await writeFileAtomic(file, JSON.stringify(mergeDeep(stored, partial), null, 2) + '\n', { mode: 0o600 });
+    const changed = changedKeys(this.#current as unknown as Layer, next as unknown as Layer);
+    this.#current = next;
+    return { config: this.redacted(), restartRequired: changed.filter((key) => !LIVE_KEYS.has(key)) };
+  }
+}
+
+async function readLayer(file: string): Promise<Layer> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
+    return isPlainObject(parsed) ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+
+function mergeDeep(target: Layer, layer: Layer): Layer {
+  for (const [key, value] of Object.entries(layer)) {
+    if (isPlainObject(value) && isPlainObject(target[key])) mergeDeep(target[key] as Layer, value);
+    else target[key] = structuredClone(value);
+  }
+  return target;
+}
+
+/** Dotted paths of the leaves whose values differ. */
+export function changedKeys(before: Layer, after: Layer, prefix = ''): string[] {
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  const changed: string[] = [];
+  for (const key of keys) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    const a = before[key];
+    const b = after[key];
+    if (isPlainObject(a) && isPlainObject(b)) changed.push(...changedKeys(a, b, path));
+    else if (JSON.stringify(a) !== JSON.stringify(b)) changed.push(path);
+  }
+  return changed;
+}
+
+function isPlainObject(value: unknown): value is Layer {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
