@@ -66,6 +66,8 @@ interface Running {
   startedAt: number;
   /** The server has said `starting`, so it listens and `init` can be sent. */
   listening: boolean;
+  /** The server said it is in safe mode, whoever decided it. */
+  safeModeReported?: boolean;
   tail: ServerOutputTail;
 }
 
@@ -114,7 +116,7 @@ export class ServerSupervisor {
     return this.#lastError;
   }
   get safeMode(): boolean {
-    return this.#running?.safeMode ?? false;
+    return Boolean(this.#running?.safeMode || this.#running?.safeModeReported);
   }
   get pid(): number | undefined {
     return this.#running?.handle.pid;
@@ -232,7 +234,9 @@ export class ServerSupervisor {
           running.listening = true;
           void this.#sendInit(running);
         } else if (message.state === 'ready' && !this.#quit) {
-          this.#setStatus(running.safeMode ? 'safe-mode' : 'running');
+          // The server may have found a crash loop by its own count (runtime-state.json) before we did.
+          if (message.reason === 'safe_mode') running.safeModeReported = true;
+          this.#setStatus(running.safeMode || running.safeModeReported ? 'safe-mode' : 'running');
         }
         return;
       case 'listening':
@@ -257,7 +261,17 @@ export class ServerSupervisor {
       payload = {};
     }
     if (running !== this.#running) return;
-    const init: InitMessage = { type: 'init', ...payload, restarts: this.#restarts };
+    const init: InitMessage = {
+      type: 'init',
+      ...payload,
+      // The server counts starts without a clean shutdown (runtime-state.json); N crashes are N + 1
+      // starts, so with these limits server and app name the same start as the safe-mode one.
+      config: {
+        crashLoop: { maxStarts: this.#options.crashLimit + 1, windowMs: this.#options.crashWindowMs },
+        ...payload.config,
+      },
+      restarts: this.#restarts,
+    };
     if (running.safeMode) {
       init.safeMode = true;
       init.safeModeReason = `it crashed ${this.#options.crashLimit} times within ${Math.round(this.#options.crashWindowMs / 1000)} s`;
