@@ -76,3 +76,16 @@ export function describeExit(code: number, signal?: string): string {
     ? `the server process was killed by ${signal}`
     : `the server process exited with code ${code}`;
 }
+
+export type AppLogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** The app-log level for one server line: pino's numeric level when it is JSON, stderr → warn otherwise. */
+export function appLogLevel(line: string, stream: 'stdout' | 'stderr'): AppLogLevel {
+  const match = /^\{"level":(\d+)/.exec(line);
+  if (!match) return stream === 'stderr' ? 'warn' : 'info';
+  const level = Number(match[1]);
+  if (level >= 50) return 'error';
+  if (level >= 40) return 'warn';
+  if (level >= 30) return 'info';
+  return 'debug';
+}
