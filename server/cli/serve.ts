@@ -56,7 +56,15 @@ async function serve(flags: ServeFlags): Promise<void> {
   const logger = createLogger({ level: config.logLevel, dataDir: config.dataDir, stderr: true });
   // Imported only now: a configuration error is reported without loading the inference engine.
   const { LmxServer } = await import('../server.ts');
-  const server = await LmxServer.start(config, logger);
+  const { DataDirLockedError, EXIT_DATA_DIR_LOCKED } = await import('../state/data-dir-lock.ts');
+  let server;
+  try {
+    server = await LmxServer.start(config, logger);
+  } catch (error) {
+    if (!(error instanceof DataDirLockedError)) throw error;
+    process.stderr.write(`lmx: ${error.message}\n`);
+    process.exit(EXIT_DATA_DIR_LOCKED);
+  }
   process.stdout.write(`LMX listening on ${server.url}\n`);
 
   let stopping = false;

@@ -109,7 +109,8 @@ export class ModelLibrary {
       (model) => !model.inLibrary && (model.id === name || model.path === name),
     );
     if (external) return external;
-    const looksLikePath = /[\\/]/.test(name) || name === '..' || name === '.' || path.isAbsolute(name);
+    const looksLikePath =
+      /[\\/]/.test(name) || /\.gguf$/i.test(name) || name === '..' || name === '.' || path.isAbsolute(name);
     if (!looksLikePath) {
       const refusal = scan.refused.get(name);
       if (refusal) throw outsideLibrary(name, refusal);
@@ -119,7 +120,10 @@ export class ModelLibrary {
     }
     const root = await realpath(this.modelsDir).catch(() => path.resolve(this.modelsDir));
     const lexical = path.resolve(root, name);
-    if (!isInside(root, lexical)) throw outsideLibrary(name, 'it is outside the models directory');
+    // An absolute path may spell the models dir without resolving its links (/tmp vs /private/tmp on macOS).
+    const insideAsSpelled =
+      isInside(root, lexical) || isInside(path.resolve(this.modelsDir), path.resolve(this.modelsDir, name));
+    if (!insideAsSpelled) throw outsideLibrary(name, 'it is outside the models directory');
     const real = await realpath(lexical).catch(() => undefined);
     if (!real) throw modelNotFound(name);
     if (!isInside(root, real))

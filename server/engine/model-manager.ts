@@ -78,6 +78,13 @@ export class ModelManager {
     return [...this.#records.values()].filter((record) => record.state === 'loading').length;
   }
 
+  /** Models whose last load failed, with why (deep health). */
+  failures(): { id: string; error: string }[] {
+    return [...this.#records.entries()]
+      .filter(([, record]) => record.state === 'failed')
+      .map(([id, record]) => ({ id, error: record.error ?? 'unknown error' }));
+  }
+
   /** Requests running and waiting (for a slot, or for a just-in-time load), across models. */
   activity(): { inflight: number; queued: number; generatedTokens: number } {
     let inflight = 0;

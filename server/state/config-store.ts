@@ -46,10 +46,15 @@ export class ConfigStore {
   }
 
   async update(partial: unknown): Promise<{ config: Layer; restartRequired: string[] }> {
-    if (!isPlainObject(partial)) throw invalidRequest('The body must be a JSON object of config keys.', null, 'invalid_config');
+    if (!isPlainObject(partial))
+      throw invalidRequest('The body must be a JSON object of config keys.', null, 'invalid_config');
     for (const key of Object.keys(partial)) {
       if (FIXED_KEYS.has(key)) {
-        throw invalidRequest(`'${key}' cannot be changed through the config (it locates config.json).`, key, 'invalid_config');
+        throw invalidRequest(
+          `'${key}' cannot be changed through the config (it locates config.json).`,
+          key,
+          'invalid_config',
+        );
       }
     }
     let next: Config;

@@ -4,7 +4,12 @@ import { recordStart } from './crash-loop.ts';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
 import type { EventBus } from './events.ts';
 import type { Lifecycle, ModelCounts } from './lifecycle.ts';
-import { readRuntimeState, RuntimeStateStore, type PersistedModel, type RuntimeState } from './runtime-state.ts';
+import {
+  readRuntimeState,
+  RuntimeStateStore,
+  type PersistedModel,
+  type RuntimeState,
+} from './runtime-state.ts';
 
 export interface RecoverySnapshot {
   startupCount: number;
@@ -39,7 +44,12 @@ export class Recovery {
     private readonly stateProblem: string | null,
   ) {}
 
-  static async begin(config: Config, logger: Logger, events: EventBus, lifecycle: Lifecycle): Promise<Recovery> {
+  static async begin(
+    config: Config,
+    logger: Logger,
+    events: EventBus,
+    lifecycle: Lifecycle,
+  ): Promise<Recovery> {
     const lock = await acquireDataDirLock(config.dataDir);
     try {
       const now = new Date();
@@ -49,26 +59,37 @@ export class Recovery {
       if (read.kind === 'ok') previous = read.state;
       else if (read.kind === 'corrupt') {
         stateProblem = `runtime-state.json was corrupt (${read.problem})`;
-        logger.error({ movedTo: read.movedTo, problem: read.problem }, 'runtime state file is corrupt; moved aside, starting fresh');
+        logger.error(
+          { movedTo: read.movedTo, problem: read.problem },
+          'runtime state file is corrupt; moved aside, starting fresh',
+        );
       } else if (read.kind === 'unreadable') {
         stateProblem = read.problem;
         logger.error({ problem: read.problem }, 'runtime state file cannot be read; starting fresh');
       }
       const start = recordStart(previous, now, config.crashLoop);
-      if (start.previousCrashed) logger.warn({ previousPid: previous?.pid }, 'the previous run did not shut down cleanly');
-      const store = new RuntimeStateStore(config.dataDir, {
-        version: 1,
-        pid: process.pid,
-        last_clean_shutdown: false,
-        startup_count: (previous?.startup_count ?? 0) + 1,
-        last_startup_at: now.toISOString(),
-        recent_starts: start.recentStarts,
-        // Kept until the loaded set changes, so a crash during restore (or safe mode) forgets nothing.
-        loaded_models: previous?.loaded_models ?? [],
-      }, (problem) => {
-        logger.error({ problem }, 'the data directory cannot be written; the server keeps serving without persisting its state');
-        events.alert('crash_loop', 'warning', `Runtime state is not being saved: ${problem}`);
-      });
+      if (start.previousCrashed)
+        logger.warn({ previousPid: previous?.pid }, 'the previous run did not shut down cleanly');
+      const store = new RuntimeStateStore(
+        config.dataDir,
+        {
+          version: 1,
+          pid: process.pid,
+          last_clean_shutdown: false,
+          startup_count: (previous?.startup_count ?? 0) + 1,
+          last_startup_at: now.toISOString(),
+          recent_starts: start.recentStarts,
+          // Kept until the loaded set changes, so a crash during restore (or safe mode) forgets nothing.
+          loaded_models: previous?.loaded_models ?? [],
+        },
+        (problem) => {
+          logger.error(
+            { problem },
+            'the data directory cannot be written; the server keeps serving without persisting its state',
+          );
+          events.alert('crash_loop', 'warning', `Runtime state is not being saved: ${problem}`);
+        },
+      );
       await store.update(() => {});
       const recovery = new Recovery(config, logger, events, lifecycle, lock, store, previous, stateProblem);
       if (start.safeModeReason) recovery.#enterSafeMode(start.safeModeReason);
@@ -95,26 +116,36 @@ export class Recovery {
    */
   restore(load: (model: PersistedModel) => Promise<unknown>): Promise<void> {
     // A clean run of one crash-loop window ends the streak.
-    this.#cleanRunTimer = setTimeout(() => void this.store.update((state) => void (state.recent_starts = [])), this.config.crashLoop.windowMs);
+    this.#cleanRunTimer = setTimeout(
+      () => void this.store.update((state) => void (state.recent_starts = [])),
+      this.config.crashLoop.windowMs,
+    );
     this.#cleanRunTimer.unref();
     if (this.lifecycle.safeMode) return Promise.resolve();
     const wanted = new Map<string, PersistedModel>();
     for (const file of this.config.startupModels) wanted.set(file, { id: file, path: file });
     if (this.config.autoload) {
-      for (const model of this.previous?.loaded_models ?? []) if (!wanted.has(model.path)) wanted.set(model.path, model);
+      for (const model of this.previous?.loaded_models ?? [])
+        if (!wanted.has(model.path)) wanted.set(model.path, model);
     }
     if (wanted.size === 0) return Promise.resolve();
-    for (const model of this.previous?.loaded_models ?? []) if (this.config.autoload) this.#pendingRestore.set(model.id, model);
+    for (const model of this.previous?.loaded_models ?? [])
+      if (this.config.autoload) this.#pendingRestore.set(model.id, model);
     this.lifecycle.restoring = true;
     this.#publishState();
     return Promise.allSettled(
       [...wanted.values()].map((model) =>
-        load(model).catch((error: unknown) => {
-          this.logger.error({ err: error, model: model.id, file: model.path }, 'model failed to come back at start; skipped');
-        }).finally(() => {
-          this.#pendingRestore.delete(model.id);
-          void this.#persist();
-        }),
+        load(model)
+          .catch((error: unknown) => {
+            this.logger.error(
+              { err: error, model: model.id, file: model.path },
+              'model failed to come back at start; skipped',
+            );
+          })
+          .finally(() => {
+            this.#pendingRestore.delete(model.id);
+            void this.#persist();
+          }),
       ),
     ).then(() => {
       this.lifecycle.restoring = false;
@@ -164,7 +195,11 @@ export class Recovery {
   #enterSafeMode(reason: string): void {
     this.lifecycle.safeMode = { reason };
     this.logger.error({ reason }, 'safe mode: models are not restored; POST /admin/safe-mode/exit leaves it');
-    this.events.alert('crash_loop', 'critical', `Safe mode: ${reason}. Models load only through explicit admin calls.`);
+    this.events.alert(
+      'crash_loop',
+      'critical',
+      `Safe mode: ${reason}. Models load only through explicit admin calls.`,
+    );
     this.#publishState();
   }
 
