@@ -150,12 +150,11 @@ function percentileCharts(result: BenchResult, series: string[]): string {
   charts.push(
     barChart({
       id: 'bars-throughput',
-      title: 'Aggregate throughput',
-      unit: '',
+      title: 'Aggregate output tokens/s',
+      unit: 'tok/s',
       series,
       groups: [
         { label: 'output tokens/s', values: result.targets.map((t) => t.figures.outputTokensPerSecond) },
-        { label: 'requests/s × 10', values: result.targets.map((t) => t.figures.requestsPerSecond * 10) },
       ],
     }),
   );

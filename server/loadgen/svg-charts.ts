@@ -7,7 +7,7 @@ export const seriesColors = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3ae
 
 const width = 640;
 const height = 300;
-const margin = { top: 36, right: 16, bottom: 52, left: 64 };
+const margin = { top: 48, right: 16, bottom: 52, left: 64 };
 const plotWidth = width - margin.left - margin.right;
 const plotHeight = height - margin.top - margin.bottom;
 
@@ -134,10 +134,10 @@ function yAxis(max: number, label: string): string[] {
 function legend(names: string[]): string {
   return names
     .map((name, index) => {
-      const x = width - margin.right - (names.length - index) * 120;
+      const x = margin.left + index * 200;
       return (
-        `<rect x="${x}" y="10" width="12" height="12" fill="${color(index)}"/>` +
-        text(x + 16, 20, name, 'start')
+        `<rect x="${x}" y="27" width="10" height="10" fill="${color(index)}"/>` +
+        text(x + 14, 36, name, 'start')
       );
     })
     .join('');
