@@ -42,19 +42,28 @@ export async function adminCall(
 
 export interface EventRecorder {
   events: { event: string; data: unknown }[];
-  /** Resolves with the first recorded event matching, waiting at most timeoutMs. */
-  waitFor(match: (event: string, data: any) => boolean, timeoutMs?: number): Promise<unknown>; // eslint-disable-line @typescript-eslint/no-explicit-any -- event payloads vary
+  /** Resolves with the first recorded event (from index `from` on) matching, waiting at most timeoutMs. */
+  waitFor(match: (event: string, data: any) => boolean, timeoutMs?: number, from?: number): Promise<unknown>; // eslint-disable-line @typescript-eslint/no-explicit-any -- event payloads vary
   close(): void;
 }
 
 /** Subscribes to GET /admin/events and records every message. */
 export async function recordEvents(baseUrl: string, adminKey: string): Promise<EventRecorder> {
   const controller = new AbortController();
-  const response = await fetch(`${baseUrl}/admin/events`, {
+  let response = await fetch(`${baseUrl}/admin/events`, {
     headers: { authorization: `Bearer ${adminKey}` },
     signal: controller.signal,
   });
-  if (!response.ok || !response.body) throw new Error(`events: HTTP ${response.status}`);
+  // Load shedding may refuse the first requests right after a start on a busy machine: retry (bounded).
+  for (let attempt = 0; response.status === 503 && attempt < 20; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    response = await fetch(`${baseUrl}/admin/events`, {
+      headers: { authorization: `Bearer ${adminKey}` },
+      signal: controller.signal,
+    });
+  }
+  if (!response.ok || !response.body)
+    throw new Error(`events: HTTP ${response.status} ${await response.text()}`);
   const events: EventRecorder['events'] = [];
   const waiters = new Set<() => void>();
   const parser = createParser({
@@ -75,10 +84,10 @@ export async function recordEvents(baseUrl: string, adminKey: string): Promise<E
   })();
   return {
     events,
-    waitFor: (match, timeoutMs = 30_000) =>
+    waitFor: (match, timeoutMs = 30_000, from = 0) =>
       new Promise((resolve, reject) => {
         const check = () => {
-          const found = events.find((entry) => match(entry.event, entry.data));
+          const found = events.slice(from).find((entry) => match(entry.event, entry.data));
           if (!found) return false;
           waiters.delete(wake);
           clearTimeout(timer);
