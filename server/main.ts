@@ -1,13 +1,15 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_CONFIG, serveCommand } from './cli/serve.ts';
 import { benchCommand } from './cli/bench.ts';
+import { pullCommand } from './cli/pull.ts';
 
 /** `lmx`: the headless command line. */
 const program = new Command('lmx')
   .description('LMX: a production-grade, OpenAI-compatible LLM server for your team')
   .exitOverride()
   .addCommand(serveCommand().exitOverride(), { isDefault: true })
-  .addCommand(benchCommand());
+  .addCommand(benchCommand())
+  .addCommand(pullCommand());
 
 try {
   await program.parseAsync(process.argv);
