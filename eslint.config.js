@@ -29,6 +29,25 @@ export default tseslint.config(
     },
   },
   {
+    // The UI reaches the server only over HTTP through renderer/api/client.ts (ARCHITECTURE.md).
+    files: ['renderer/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'The renderer talks to Electron only through window.lmx.' }],
+          patterns: [
+            {
+              group: ['**/server/**', '**/electron/**'],
+              message: 'The renderer never imports server or app code.',
+            },
+            { group: ['node:*'], message: 'The renderer runs in a browser.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['server/engine/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'The server knows nothing of Electron.' }] }],

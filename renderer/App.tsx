@@ -1,0 +1,91 @@
+import { useCallback, useEffect, useState } from 'react';
+import { LmxClient } from './api/client.ts';
+import { Dashboard } from './components/Dashboard.tsx';
+import { Login } from './components/Login.tsx';
+import { nativeBridge } from './native-bridge.ts';
+
+/** In a browser the key lives for the tab's session only; in the app it comes from the preload. */
+export const SESSION_KEY = 'lmx.adminKey';
+
+function storedKey(): string | null {
+  try {
+    return sessionStorage.getItem(SESSION_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function storeKey(key: string | null): void {
+  try {
+    if (key) sessionStorage.setItem(SESSION_KEY, key);
+    else sessionStorage.removeItem(SESSION_KEY);
+  } catch {
+    // Storage can be disabled; the key then lasts as long as the page.
+  }
+}
+
+export function App() {
+  const bridge = nativeBridge();
+  const [client, setClient] = useState<LmxClient | undefined>(() => {
+    const key = bridge ? null : storedKey();
+    return key ? new LmxClient('', key) : undefined;
+  });
+  const [notice, setNotice] = useState<string>();
+  const [bridgeError, setBridgeError] = useState<string>();
+
+  // In the app, the connection comes from the main process once its server listens (and again
+  // after a restart, which may change the port).
+  useEffect(() => {
+    if (!bridge) return;
+    let current: string | undefined;
+    const connect = () =>
+      bridge.getConnection().then(
+        (connection) => {
+          const id = connection && `${connection.url} ${connection.adminKey}`;
+          if (!connection || id === current) return;
+          current = id ?? undefined;
+          setClient(new LmxClient(connection.url, connection.adminKey));
+        },
+        (error: unknown) => setBridgeError(`The app could not tell where its server is: ${String(error)}`),
+      );
+    void connect();
+    return bridge.onStatus((status) => {
+      if (status.serverUrl) void connect();
+    });
+  }, [bridge]);
+
+  const signIn = useCallback((next: LmxClient) => {
+    storeKey(next.key);
+    setNotice(undefined);
+    setClient(next);
+  }, []);
+
+  const onUnauthorized = useCallback(() => {
+    if (bridge) return;
+    storeKey(null);
+    setClient(undefined);
+    setNotice('The admin key is no longer accepted (it may have been rotated). Sign in again.');
+  }, [bridge]);
+
+  // The app keeps its own copy of the key (the server's admin-key file is rewritten on rotation).
+  const onKeyRotated = useCallback(
+    (key: string) => {
+      if (!bridge) storeKey(key);
+    },
+    [bridge],
+  );
+
+  if (bridgeError)
+    return (
+      <p className="error-text" role="alert">
+        {bridgeError}
+      </p>
+    );
+  if (!client) {
+    if (bridge) return <p className="muted centered">Connecting…</p>;
+    return <Login baseUrl="" notice={notice} onSignedIn={signIn} />;
+  }
+  return (
+    <Dashboard client={client} bridge={bridge} onUnauthorized={onUnauthorized} onKeyRotated={onKeyRotated} />
+  );
+}

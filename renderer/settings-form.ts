@@ -1,0 +1,98 @@
+import type { ConfigPatch, ServerConfig } from './api/types.ts';
+
+/** The settings form's fields, as text the way inputs hold them. */
+export interface SettingsForm {
+  port: string;
+  lan: boolean;
+  apiKeyOn: boolean;
+  /** A new API key; empty keeps the one the server has. */
+  apiKey: string;
+  inferencePerMinute: string;
+  adminPerMinute: string;
+  maxQueued: string;
+  queueTimeoutSeconds: string;
+  ttlSeconds: string;
+}
+
+export const RESTART_WORDS: Record<string, string> = {
+  port: 'Port',
+  lan: 'Share on network',
+  host: 'Host',
+  apiKey: 'API key',
+};
+
+export function formFromConfig(config: ServerConfig): SettingsForm {
+  return {
+    port: String(config.port),
+    lan: config.lan,
+    apiKeyOn: config.apiKey != null,
+    apiKey: '',
+    inferencePerMinute: String(config.rateLimit.inferencePerMinute),
+    adminPerMinute: String(config.rateLimit.adminPerMinute),
+    maxQueued: String(config.queue.maxQueued),
+    queueTimeoutSeconds: String(config.queue.timeoutMs / 1000),
+    ttlSeconds: String(config.models.ttlSeconds),
+  };
+}
+
+export type PatchResult = { patch: ConfigPatch } | { problem: string; field: keyof SettingsForm };
+
+function wholeNumber(
+  text: string,
+  field: keyof SettingsForm,
+  name: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+) {
+  const value = Number(text.trim());
+  if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
+    return {
+      problem: `${name} must be a whole number from ${min} to ${max.toLocaleString('en-US')}.`,
+      field,
+    };
+  }
+  return value;
+}
+
+/**
+ * Only what changed goes to PUT /admin/config; the server validates it again with the one schema.
+ * Obvious mistakes are caught here first so the person gets the message next to the field.
+ */
+export function patchFromForm(config: ServerConfig, form: SettingsForm): PatchResult {
+  const patch: ConfigPatch = {};
+  const port = wholeNumber(form.port, 'port', 'Port', 0, 65535);
+  if (typeof port !== 'number') return port;
+  if (port !== config.port) patch.port = port;
+  if (form.lan !== config.lan) patch.lan = form.lan;
+
+  if (!form.apiKeyOn && config.apiKey != null) patch.apiKey = null;
+  if (form.apiKeyOn) {
+    const key = form.apiKey.trim();
+    if (key) patch.apiKey = key;
+    else if (config.apiKey == null)
+      return { problem: 'Enter the API key clients must send.', field: 'apiKey' };
+  }
+
+  const inference = wholeNumber(form.inferencePerMinute, 'inferencePerMinute', 'Requests per minute', 1);
+  if (typeof inference !== 'number') return inference;
+  const admin = wholeNumber(form.adminPerMinute, 'adminPerMinute', 'Admin requests per minute', 1);
+  if (typeof admin !== 'number') return admin;
+  const rateLimit: Partial<ServerConfig['rateLimit']> = {};
+  if (inference !== config.rateLimit.inferencePerMinute) rateLimit.inferencePerMinute = inference;
+  if (admin !== config.rateLimit.adminPerMinute) rateLimit.adminPerMinute = admin;
+  if (Object.keys(rateLimit).length > 0) patch.rateLimit = rateLimit;
+
+  const maxQueued = wholeNumber(form.maxQueued, 'maxQueued', 'Queue length', 0);
+  if (typeof maxQueued !== 'number') return maxQueued;
+  const timeoutSeconds = wholeNumber(form.queueTimeoutSeconds, 'queueTimeoutSeconds', 'Queue wait', 1, 86400);
+  if (typeof timeoutSeconds !== 'number') return timeoutSeconds;
+  const queue: Partial<ServerConfig['queue']> = {};
+  if (maxQueued !== config.queue.maxQueued) queue.maxQueued = maxQueued;
+  if (timeoutSeconds * 1000 !== config.queue.timeoutMs) queue.timeoutMs = timeoutSeconds * 1000;
+  if (Object.keys(queue).length > 0) patch.queue = queue;
+
+  const ttl = wholeNumber(form.ttlSeconds, 'ttlSeconds', 'Idle unload time', 0);
+  if (typeof ttl !== 'number') return ttl;
+  if (ttl !== config.models.ttlSeconds) patch.models = { ttlSeconds: ttl };
+  return { patch };
+}

@@ -1,0 +1,72 @@
+// The real server for the dashboard tests: a fresh data dir whose models folder holds a generated
+// chat model, started with startTestServer on a free loopback port.
+
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { expect, type Page, type TestInfo } from '@playwright/test';
+import { ensureGeneratedModel } from '../../fixtures/models.ts';
+import { makeDataDir, repoRoot, startTestServer, type TestServer } from '../../helpers/server.ts';
+
+export const MODEL_ID = 'lmx-tiny-chat';
+
+export interface UiServer extends TestServer {
+  modelsDir: string;
+  /** Stops the server and removes its data dir. */
+  close(): Promise<void>;
+}
+
+export async function startUiServer(): Promise<UiServer> {
+  if (!existsSync(path.join(repoRoot, 'dist/renderer/index.html'))) {
+    throw new Error('The dashboard bundle is missing: run `npm run build:ui` (npm run test:e2e does it).');
+  }
+  const dataDir = await makeDataDir();
+  const modelsDir = path.join(dataDir, 'models');
+  await mkdir(modelsDir, { recursive: true });
+  // A copy, not a link: the library refuses links that lead outside the models folder.
+  await copyFile(
+    await ensureGeneratedModel('tiny', { chatTemplate: true }),
+    path.join(modelsDir, `${MODEL_ID}.gguf`),
+  );
+  const server = await startTestServer({
+    dataDir,
+    modelsDir,
+    // The dashboard makes more admin calls than the default limit allows a script; not under test here.
+    rateLimit: { exemptLoopback: true, adminPerMinute: 100_000, inferencePerMinute: 100_000 },
+  });
+  return {
+    ...server,
+    modelsDir,
+    close: async () => {
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Signs in at /ui with the admin key, as a person would. */
+export async function signIn(page: Page, server: TestServer): Promise<void> {
+  await page.goto(`${server.url}/ui/`);
+  await page.getByLabel('Admin key').fill(server.adminKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('tablist', { name: 'Sections' })).toBeVisible();
+}
+
+/** Fails the test on any Content-Security-Policy violation or uncaught page error. */
+export function watchPageErrors(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) {
+      problems.push(`console: ${message.text()}`);
+    }
+  });
+  return problems;
+}
+
+/** Saves a screenshot under test-results/screenshots/ and attaches it to the report. */
+export async function screenshot(page: Page, testInfo: TestInfo, name: string): Promise<void> {
+  const file = path.join(repoRoot, 'test-results', 'screenshots', `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' });
+  await testInfo.attach(name, { path: file, contentType: 'image/png' });
+}
