@@ -93,5 +93,5 @@ describe('server supervisor: crash → restart with backoff → crash loop → s
     expect(loop?.message).toMatch(/Last error: lmx: Invalid configuration: port/);
     expect(gaveUp?.message).toMatch(/even in safe mode/);
     expect(supervisor.lastError).toMatch(/Invalid configuration: port/);
-  });
+  }, 120_000);
 });

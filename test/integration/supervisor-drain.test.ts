@@ -53,7 +53,7 @@ describe('server supervisor: quit → drain → exit', () => {
     expect(h.statuses.slice(-2)).toEqual(['draining', 'stopped']);
     expect(h.restarts).toEqual([]);
     expect(processExists(pid)).toBe(false);
-  });
+  }, 120_000);
 
   it('a second quit does not wait for the drain', async () => {
     const { h } = await runningWithModel();
@@ -65,5 +65,5 @@ describe('server supervisor: quit → drain → exit', () => {
     expect(h.exits[0]).toMatchObject({ pid, signal: 'SIGTERM', expected: true });
     expect(h.supervisor.status).toBe('stopped');
     expect(processExists(pid)).toBe(false);
-  });
+  }, 120_000);
 });
