@@ -6,10 +6,17 @@ import type { Config } from './config/schema.ts';
 import { installErrorHandling } from './api/errors.ts';
 import { openAiRoutes, type InferenceModels } from './api/openai/index.ts';
 import { healthRoutes } from './api/health/index.ts';
+import { metricsRoutes } from './api/metrics/index.ts';
+import { adminRoutes, type AdminRoutesOptions } from './api/admin/index.ts';
+import { uiRoutes } from './api/ui.ts';
+import { bearerToken, keysMatch } from './api/auth.ts';
 import type { Lifecycle, ModelCounts } from './state/lifecycle.ts';
 import type { AdminKeyHolder } from './state/admin-key.ts';
-import { adminRoutes } from './api/admin/index.ts';
-import { uiRoutes } from './api/ui.ts';
+import type { Metrics } from './telemetry/metrics.ts';
+import type { HealthCheck } from './telemetry/health.ts';
+import type { Drain } from './resilience/drain.ts';
+import { limitRequestsPerIp } from './resilience/rate-limits.ts';
+import { shedLoadUnderPressure, type MemorySource } from './resilience/shedding.ts';
 
 export interface AppServices {
   config: Config;
@@ -18,11 +25,26 @@ export interface AppServices {
   lifecycle: Lifecycle;
   modelCounts(): ModelCounts;
   adminKey: AdminKeyHolder;
+  metrics: Metrics;
+  drain: Drain;
+  memory: MemorySource;
+  healthChecks(): HealthCheck[];
+  /** Admin routes of the model library, downloads, events, state and config. */
+  modelServices?: AdminRoutesOptions['modelServices'];
+  /** How often the memory source is read for shedding (tests make it fast). */
+  sheddingCheckIntervalMs?: number;
 }
 
-/** The Fastify app, built as a plugin tree: tests inject into it or listen on a loopback port. */
+/**
+ * The Fastify app, built as a plugin tree: tests inject into it or listen on a loopback port.
+ *
+ *   /healthz /readyz /metrics /ui   always served: no rate limit, no shedding
+ *   guarded scope                   load shedding (under-pressure), then per-IP rate limits
+ *     /v1/*                         CORS, optional API key, drain refusal, OpenAI routes
+ *     /admin/*                      admin key, admin routes
+ */
 export async function buildApp(services: AppServices): Promise<FastifyInstance> {
-  const { config } = services;
+  const { config, metrics } = services;
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: config.limits.bodyLimitBytes,
@@ -30,23 +52,89 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     genReqId: (request) => acceptableRequestId(request.headers['x-request-id']) ?? randomUUID(),
     // Refuse unknown parameters instead of silently dropping them; never coerce types.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // close() runs only after the drain has let inference finish: whatever connection is left then
+    // (keep-alive sockets, the admin event feed, clients that stopped reading) is cut.
+    forceCloseConnections: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const routes: RouteEntry[] = [];
+  routeTables.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
   installErrorHandling(app);
 
   await app.register(healthRoutes, { lifecycle: services.lifecycle, modelCounts: services.modelCounts });
-  await app.register(openAiRoutes, {
-    prefix: '/v1',
-    models: services.models,
-    limits: config.limits,
-    inferenceTimeoutMs: config.inference.timeoutMs,
-  });
-  await app.register(adminRoutes, { prefix: '/admin', adminKey: services.adminKey });
+  await app.register(metricsRoutes, { metrics });
   await app.register(uiRoutes);
+
+  await app.register(async (guarded) => {
+    await shedLoadUnderPressure(guarded, {
+      memoryThreshold: config.shedding.memoryThreshold,
+      maxEventLoopDelayMs: config.shedding.maxEventLoopDelayMs,
+      memory: services.memory,
+      onShed: () => metrics.reject('shed'),
+      checkIntervalMs: services.sheddingCheckIntervalMs,
+    });
+
+    await guarded.register(
+      async (v1) => {
+        await limitRequestsPerIp(v1, {
+          perMinute: config.rateLimit.inferencePerMinute,
+          exemptLoopback: config.rateLimit.exemptLoopback,
+          onLimited: () => metrics.reject('rate_limited'),
+        });
+        await v1.register(openAiRoutes, {
+          models: services.models,
+          limits: config.limits,
+          inferenceTimeoutMs: config.inference.timeoutMs,
+          context: { metrics, drain: services.drain },
+          apiKey: config.apiKey,
+          corsOrigins: config.cors.origins,
+        });
+      },
+      { prefix: '/v1' },
+    );
+
+    await guarded.register(
+      async (admin) => {
+        await limitRequestsPerIp(admin, {
+          perMinute: config.rateLimit.adminPerMinute,
+          exemptLoopback: config.rateLimit.exemptLoopback,
+          // The limit guards the admin key against guessing; whoever holds the key is not throttled.
+          exempt: (request) => keysMatch(bearerToken(request), services.adminKey.current),
+          onLimited: () => metrics.reject('rate_limited'),
+        });
+        await admin.register(adminRoutes, {
+          adminKey: services.adminKey,
+          onUnauthorized: () => metrics.reject('unauthorized'),
+          modelServices: services.modelServices,
+          health: { checks: services.healthChecks, timeoutMs: 2000 },
+        });
+      },
+      { prefix: '/admin' },
+    );
+  });
   return app;
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+}
+
+const routeTables = new WeakMap<FastifyInstance, RouteEntry[]>();
+
+/** Every route the app registered (so tests can hold each admin route to the admin key). */
+export function listRoutes(app: FastifyInstance): readonly RouteEntry[] {
+  return routeTables.get(app) ?? [];
 }
 
 /** A client's x-request-id is kept when it is a sane token (it ends up in every log line). */

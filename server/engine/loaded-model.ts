@@ -59,6 +59,11 @@ export class LoadedModel {
     return this.context.contextSize;
   }
 
+  /** Weights plus the context's state (KV cache and buffers), as node-llama-cpp reports them. */
+  get memoryBytes(): number {
+    return this.model.size + this.context.stateSize;
+  }
+
   /** Waits for a free sequence (bounded queue), then generates on it; the sequence is always given back. */
   generate(input: GenerationInput, sampling: SamplingOptions, hooks: RunHooks): GenerationRun {
     this.#inflight++;

@@ -47,7 +47,7 @@ export interface ModelManagerOptions {
   config: Config;
   settings: () => ModelSettings;
   /** Called whenever the set of loaded models changes (for runtime-state.json). */
-  onLoadedSetChanged?: (models: PersistedModel[]) => void;
+  onLoadedSetChanged?: (models: PersistedModel[]) => Promise<void> | void;
   /** How long an unload waits for in-flight requests before cutting them off. */
   unloadDrainMs?: number;
 }
@@ -320,7 +320,7 @@ export class ModelManager {
       options: { id: model.id, path: model.path, ...definedOnly(overrides) },
     } satisfies Partial<ModelRecord>);
     this.#publish(model.id, record);
-    this.#loadedSetChanged();
+    await this.#loadedSetChanged();
     return loaded;
   }
 
@@ -358,7 +358,7 @@ export class ModelManager {
     this.#records.delete(id);
     this.#publish(id, { state: 'unloaded', error: null });
     this.options.logger.info({ model: id, why }, 'model unloaded');
-    this.#loadedSetChanged();
+    await this.#loadedSetChanged();
   }
 
   async #unloadExpired(): Promise<void> {
@@ -414,11 +414,12 @@ export class ModelManager {
     this.options.events.publish('model', { id, state: record.state, error: record.error });
   }
 
-  #loadedSetChanged(): void {
+  /** Persisted before the load or unload answers, so a crash right after a 200 forgets nothing. */
+  async #loadedSetChanged(): Promise<void> {
     const models = [...this.#records.values()]
       .filter((record) => record.state === 'loaded' && record.options)
       .map((record) => record.options as PersistedModel);
-    this.options.onLoadedSetChanged?.(models);
+    await this.options.onLoadedSetChanged?.(models);
   }
 
   #serialized<T>(task: () => Promise<T>): Promise<T> {

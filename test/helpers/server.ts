@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import OpenAI from 'openai';
 import pino from 'pino';
 import { validateConfig } from '../../server/config/load.ts';
-import { LmxServer } from '../../server/server.ts';
+import { LmxServer, type ServerOverrides } from '../../server/server.ts';
+import type { Logger } from 'pino';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -21,6 +22,8 @@ export function testConfigLayer(dataDir: string): Record<string, unknown> {
     engine: { threads: 1 },
     logLevel: 'silent',
     contextSize: 512,
+    // A shared 2-core machine stalls now and then; only the shedding tests turn this on.
+    shedding: { maxEventLoopDelayMs: 0 },
   };
 }
 
@@ -40,10 +43,13 @@ export interface TestServer {
 }
 
 /** The real server, in this process, listening on a loopback port. Waits until startup models are ready. */
-export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Record<string, unknown> = {},
+  options: ServerOverrides & { logger?: Logger } = {},
+): Promise<TestServer> {
   const dataDir = (overrides.dataDir as string | undefined) ?? (await makeDataDir());
   const config = validateConfig({ ...testConfigLayer(dataDir), ...overrides });
-  const server = await LmxServer.start(config, pino({ level: 'silent' }));
+  const server = await LmxServer.start(config, options.logger ?? pino({ level: 'silent' }), options);
   if (config.startupModels.length > 0) await waitUntilReady(server.url);
   return {
     server,

@@ -2,11 +2,21 @@ import type { FastifyPluginAsync } from 'fastify';
 import { unauthorized } from '../../errors.ts';
 import type { AdminKeyHolder } from '../../state/admin-key.ts';
 import { bearerToken, keysMatch } from '../auth.ts';
+import { adminHealthRoutes, type AdminHealthOptions } from './health.ts';
+import { adminConfigRoutes } from './config.ts';
+import { adminDownloadRoutes } from './downloads.ts';
+import { adminEventRoutes } from './events.ts';
+import { adminModelRoutes } from './models.ts';
+import type { AdminModelServices } from './services.ts';
+import { adminStateRoutes } from './state.ts';
 
 export interface AdminRoutesOptions {
   adminKey: AdminKeyHolder;
+  health: AdminHealthOptions;
   /** Called once per refused request, for metrics. */
   onUnauthorized?: () => void;
+  /** Model library, downloads, events, state and config (issue 4); absent in apps built without them. */
+  modelServices?: AdminModelServices;
 }
 
 /** Every /admin/* route: the admin key (bearer token) is checked before anything else runs. */
@@ -22,4 +32,19 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
   });
 
   app.post('/keys/rotate', async () => ({ adminKey: await options.adminKey.rotate() }));
+  await app.register(adminHealthRoutes, options.health);
+
+  // Registered after the guard hook, so every one of these routes requires the admin key.
+  const services = options.modelServices;
+  if (services) {
+    for (const routes of [
+      adminModelRoutes,
+      adminDownloadRoutes,
+      adminEventRoutes,
+      adminStateRoutes,
+      adminConfigRoutes,
+    ]) {
+      await app.register(routes, { services });
+    }
+  }
 };

@@ -41,14 +41,20 @@ export const chatCompletionsRoute: FastifyPluginAsyncTypebox<InferenceRoutesOpti
         unsupported('response_format', 'only {"type": "text"} is supported');
       }
       const model = await options.models.forInference(body.model);
-      await respondWithGeneration(request, reply, chatShape, {
-        model,
-        input: { kind: 'chat', messages: body.messages.map(toChatTurn) },
-        sampling: samplingFromBody(body, body.max_completion_tokens ?? body.max_tokens),
-        stream: body.stream === true,
-        includeUsage: body.stream_options?.include_usage === true,
-        timeoutMs: options.inferenceTimeoutMs,
-      });
+      await respondWithGeneration(
+        request,
+        reply,
+        chatShape,
+        {
+          model,
+          input: { kind: 'chat', messages: body.messages.map(toChatTurn) },
+          sampling: samplingFromBody(body, body.max_completion_tokens ?? body.max_tokens),
+          stream: body.stream === true,
+          includeUsage: body.stream_options?.include_usage === true,
+          timeoutMs: options.inferenceTimeoutMs,
+        },
+        options.context,
+      );
       return reply;
     },
   );

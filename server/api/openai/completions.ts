@@ -28,15 +28,21 @@ export const completionsRoute: FastifyPluginAsyncTypebox<InferenceRoutesOptions>
     if (body.best_of != null && body.best_of !== 1) unsupported('best_of', 'only best_of = 1 is supported');
     const prompt = Array.isArray(body.prompt) ? (body.prompt[0] ?? '') : body.prompt;
     const model = await options.models.forInference(body.model);
-    await respondWithGeneration(request, reply, completionShape, {
-      model,
-      input: { kind: 'completion', prompt },
-      // OpenAI's legacy completions default to 16 tokens.
-      sampling: samplingFromBody(body, body.max_tokens ?? 16),
-      stream: body.stream === true,
-      includeUsage: body.stream_options?.include_usage === true,
-      timeoutMs: options.inferenceTimeoutMs,
-    });
+    await respondWithGeneration(
+      request,
+      reply,
+      completionShape,
+      {
+        model,
+        input: { kind: 'completion', prompt },
+        // OpenAI's legacy completions default to 16 tokens.
+        sampling: samplingFromBody(body, body.max_tokens ?? 16),
+        stream: body.stream === true,
+        includeUsage: body.stream_options?.include_usage === true,
+        timeoutMs: options.inferenceTimeoutMs,
+      },
+      options.context,
+    );
     return reply;
   });
 };

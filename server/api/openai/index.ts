@@ -1,9 +1,13 @@
+import cors from '@fastify/cors';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { LoadedModel } from '../../engine/loaded-model.ts';
+import { unauthorized } from '../../errors.ts';
 import type { RequestLimits } from '../../schemas/openai.ts';
+import { bearerToken, keysMatch } from '../auth.ts';
 import { chatCompletionsRoute } from './chat-completions.ts';
 import { completionsRoute } from './completions.ts';
 import { modelsRoute } from './models.ts';
+import type { InferenceContext } from './respond.ts';
 
 /** What the /v1 routes need of the model side of the server. */
 export interface InferenceModels {
@@ -17,15 +21,53 @@ export interface InferenceRoutesOptions {
   models: InferenceModels;
   limits: RequestLimits;
   inferenceTimeoutMs: number;
+  context: InferenceContext;
 }
 
-/** The OpenAI-compatible API, mounted under /v1. */
-export const openAiRoutes: FastifyPluginAsyncTypebox<InferenceRoutesOptions> = async (app, options) => {
+export interface OpenAiScopeOptions extends InferenceRoutesOptions {
+  /** When set, every /v1 request must carry it as a bearer token. */
+  apiKey?: string;
+  corsOrigins: readonly string[];
+}
+
+/** The OpenAI-compatible API, mounted under /v1: CORS, the optional API key, then the routes. */
+export const openAiRoutes: FastifyPluginAsyncTypebox<OpenAiScopeOptions> = async (app, options) => {
+  await app.register(cors, {
+    origin: options.corsOrigins.includes('*') ? '*' : [...options.corsOrigins],
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+    exposedHeaders: [
+      'x-request-id',
+      'retry-after',
+      'x-ratelimit-limit',
+      'x-ratelimit-remaining',
+      'x-ratelimit-reset',
+    ],
+  });
+
+  const apiKey = options.apiKey;
+  if (apiKey) {
+    app.addHook('onRequest', async (request) => {
+      if (request.method === 'OPTIONS') return;
+      if (!keysMatch(bearerToken(request), apiKey)) {
+        options.context.metrics.reject('unauthorized');
+        throw unauthorized('Incorrect or missing API key. Send it as Authorization: Bearer <key>.');
+      }
+    });
+  }
+  app.addHook('onRequest', async (request) => {
+    if (request.method === 'POST' && options.context.drain.started) {
+      options.context.metrics.reject('draining');
+      options.context.drain.refuseIfDraining();
+    }
+  });
+
   // Not `options` itself: it carries this plugin's prefix, which the children would apply again.
   const routeOptions: InferenceRoutesOptions = {
     models: options.models,
     limits: options.limits,
     inferenceTimeoutMs: options.inferenceTimeoutMs,
+    context: options.context,
   };
   await app.register(modelsRoute, routeOptions);
   await app.register(chatCompletionsRoute, routeOptions);

@@ -7,6 +7,9 @@ import type {
   StopCause,
 } from '../../engine/generation.ts';
 import type { LoadedModel } from '../../engine/loaded-model.ts';
+import { ApiError } from '../../errors.ts';
+import type { Drain } from '../../resilience/drain.ts';
+import type { Metrics, RejectionReason } from '../../telemetry/metrics.ts';
 import { abortOnClientGone } from './client-abort.ts';
 import { SseStream } from './sse.ts';
 
@@ -21,6 +24,12 @@ export interface ResponseShape {
 }
 
 export type FinishReason = 'stop' | 'length';
+
+/** Server-wide collaborators of every generation. */
+export interface InferenceContext {
+  metrics: Metrics;
+  drain: Drain;
+}
 
 export interface InferenceRequest {
   model: LoadedModel;
@@ -51,9 +60,11 @@ export async function respondWithGeneration(
   reply: FastifyReply,
   shape: ResponseShape,
   inference: InferenceRequest,
+  context: InferenceContext,
 ): Promise<void> {
   const startedAt = performance.now();
   const clientGone = abortOnClientGone(reply);
+  const stopped = AbortSignal.any([clientGone.signal, context.drain.signal]);
   const base = {
     id: `${shape.idPrefix}-${randomUUID().replaceAll('-', '')}`,
     created: Math.floor(Date.now() / 1000),
@@ -63,7 +74,7 @@ export async function respondWithGeneration(
   let sse: SseStream | undefined;
   const usageField = inference.includeUsage ? { usage: null } : {};
   const run = inference.model.generate(inference.input, inference.sampling, {
-    signal: clientGone.signal,
+    signal: stopped,
     timeoutMs: inference.timeoutMs,
     onText: inference.stream
       ? (text) =>
@@ -77,13 +88,19 @@ export async function respondWithGeneration(
       : undefined,
   });
   const logOutcome = (outcome: Omit<InferenceOutcome, 'model' | 'totalMs'>) =>
-    logInference(request, { model: inference.model.id, totalMs: performance.now() - startedAt, ...outcome });
+    recordInference(request, context.metrics, {
+      model: inference.model.id,
+      totalMs: performance.now() - startedAt,
+      ...outcome,
+    });
 
   try {
     await run.admitted;
   } catch (error) {
     run.result.catch(() => undefined);
     logOutcome({ error });
+    const reason = rejectionReason(error);
+    if (reason) context.metrics.reject(reason);
     throw error;
   }
 
@@ -110,6 +127,14 @@ export async function respondWithGeneration(
   }
   logOutcome({ result });
 
+  if (result.cause === 'aborted' && context.drain.signal.aborted) {
+    // The drain deadline passed: say so rather than pretend the answer is complete.
+    const error = context.drain.signal.reason as ApiError;
+    if (!sse) throw error;
+    sse.send(error.toBody());
+    sse.done();
+    return;
+  }
   const reason = finishReason(result.cause);
   const usage = {
     prompt_tokens: result.promptTokens,
@@ -131,13 +156,30 @@ export async function respondWithGeneration(
   void reply.send({ ...base, object: shape.object, choices: [shape.choice(result.text, reason)], usage });
 }
 
-function logInference(request: FastifyRequest, outcome: InferenceOutcome): void {
+function rejectionReason(error: unknown): RejectionReason | undefined {
+  if (!(error instanceof ApiError)) return undefined;
+  return error.code === 'queue_full' || error.code === 'queue_timeout' || error.code === 'draining'
+    ? error.code
+    : undefined;
+}
+
+/** One log line and the metrics of every inference request. */
+function recordInference(request: FastifyRequest, metrics: Metrics, outcome: InferenceOutcome): void {
   const { result } = outcome;
   if (!result) {
     request.log.info({ model: outcome.model, outcome: 'refused', err: outcome.error }, 'inference refused');
     return;
   }
   const decodeSeconds = (outcome.totalMs - (result.timeToFirstTokenMs ?? 0)) / 1000;
+  metrics.observeInference({
+    model: outcome.model,
+    promptTokens: result.promptTokens,
+    completionTokens: result.completionTokens,
+    timeToFirstTokenSeconds:
+      result.timeToFirstTokenMs === undefined ? undefined : result.timeToFirstTokenMs / 1000,
+    timePerOutputTokenSeconds:
+      result.completionTokens > 1 ? decodeSeconds / (result.completionTokens - 1) : undefined,
+  });
   request.log.info(
     {
       model: outcome.model,
