@@ -154,9 +154,9 @@ export class Recovery {
   }
 
   /** The manager's loaded set changed: persist it (plus any model still waiting to be restored). */
-  loadedSetChanged(models: PersistedModel[]): void {
+  loadedSetChanged(models: PersistedModel[]): Promise<void> {
     this.#loaded = models;
-    void this.#persist();
+    return this.#persist();
   }
 
   async exitSafeMode(): Promise<void> {

@@ -4,6 +4,15 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
 import type { ShapeName } from '../fixtures/gguf-writer.ts';
 
+/** Admin-heavy tests make more calls than the default admin rate limit allows; loopback is exempted. */
+export const adminHeavy = { rateLimit: { exemptLoopback: true } };
+
+/** The same for `lmx serve` child processes, plus no event-loop shedding on a shared 2-core machine. */
+export const adminHeavyEnv = {
+  LMX_RATE_LIMIT_EXEMPT_LOOPBACK: 'true',
+  LMX_SHEDDING_MAX_EVENT_LOOP_DELAY_MS: '0',
+};
+
 /** Copies generated models into <dataDir>/models as <name>.gguf (copies: links out of the models dir are refused). */
 export async function fillModelsDir(dataDir: string, models: Record<string, ShapeName>): Promise<string> {
   const modelsDir = path.join(dataDir, 'models');

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
 import { makeDataDir, runCli, startTestServer, type TestServer } from '../helpers/server.ts';
-import { adminCall, recordEvents, type EventRecorder } from '../helpers/model-library.ts';
+import { adminCall, recordEvents, type EventRecorder, adminHeavy } from '../helpers/model-library.ts';
 
 /**
  * Downloads from a local HTTP server on loopback (never the internet): a small GGUF, a large one
@@ -106,7 +106,7 @@ beforeAll(async () => {
   http404Server = await startOriginServer();
   origin = `http://127.0.0.1:${(http404Server.address() as AddressInfo).port}`;
   dataDir = await makeDataDir();
-  lmx = await startTestServer({ dataDir, contextSize: 256, parallel: 1 });
+  lmx = await startTestServer({ dataDir, contextSize: 256, parallel: 1, ...adminHeavy });
   events = await recordEvents(lmx.url, lmx.adminKey);
 });
 afterAll(async () => {
@@ -184,7 +184,7 @@ describe('downloads', () => {
 
     slowFirstChunk = false;
     phase = 2;
-    lmx = await startTestServer({ dataDir, contextSize: 256, parallel: 1 });
+    lmx = await startTestServer({ dataDir, contextSize: 256, parallel: 1, ...adminHeavy });
     events = await recordEvents(lmx.url, lmx.adminKey);
     expect(await modelIds()).not.toContain('large');
     const again = await admin('POST', '/admin/models/download', { uri: `${origin}/large.gguf` });

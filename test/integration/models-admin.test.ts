@@ -3,7 +3,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
 import { makeDataDir, startTestServer, type TestServer } from '../helpers/server.ts';
-import { adminCall, fillModelsDir, recordEvents, type EventRecorder } from '../helpers/model-library.ts';
+import {
+  adminCall,
+  fillModelsDir,
+  recordEvents,
+  type EventRecorder,
+  adminHeavy,
+} from '../helpers/model-library.ts';
 
 let lmx: TestServer;
 let events: EventRecorder;
@@ -24,7 +30,7 @@ beforeAll(async () => {
   await writeFile(path.join(modelsDir, 'sub', 'garbage.gguf'), 'this is not a gguf file at all');
   await mkdir(path.join(modelsDir, '.downloads', 'abc'), { recursive: true });
   await writeFile(path.join(modelsDir, '.downloads', 'abc', 'half.gguf.ipull'), 'partial');
-  lmx = await startTestServer({ dataDir, contextSize: 256, parallel: 1 });
+  lmx = await startTestServer({ dataDir, contextSize: 256, parallel: 1, ...adminHeavy });
   events = await recordEvents(lmx.url, lmx.adminKey);
 });
 afterAll(async () => {

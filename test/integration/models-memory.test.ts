@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDataDir, startTestServer, type TestServer } from '../helpers/server.ts';
-import { adminCall, fillModelsDir, recordEvents, type EventRecorder } from '../helpers/model-library.ts';
+import {
+  adminCall,
+  fillModelsDir,
+  recordEvents,
+  type EventRecorder,
+  adminHeavy,
+} from '../helpers/model-library.ts';
 
 // Estimates with contextSize 256, parallel 1: alpha (tiny, F32) ≈ 2.6 MB, beta (tinyQ8) ≈ 2.1 MB.
 // A 4 MB budget holds either one but not both.
@@ -21,6 +27,7 @@ beforeAll(async () => {
     contextSize: 256,
     parallel: 1,
     memory: { reserveBytes: 0, budgetBytes: BUDGET },
+    ...adminHeavy,
   });
   events = await recordEvents(lmx.url, lmx.adminKey);
 });
