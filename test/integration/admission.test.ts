@@ -46,7 +46,7 @@ async function rawChat(server: TestServer, model: string, signal?: AbortSignal) 
   return {
     status: response.status,
     retryAfter: response.headers.get('retry-after'),
-    body: await response.json(),
+    body: (await response.json()) as { error?: Record<string, unknown> },
   };
 }
 
