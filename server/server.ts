@@ -141,10 +141,7 @@ export class LmxServer {
    */
   async #stop(): Promise<void> {
     this.lifecycle.phase = 'draining';
-    const drained = await this.drain.run(() => {
-      const activity = this.modelServices.models.activity();
-      return activity.inflight === 0 && activity.queued === 0;
-    }, this.config.drainTimeoutMs);
+    const drained = await this.drain.run(this.config.drainTimeoutMs);
     if (!drained) {
       this.logger.warn(
         { drainTimeoutMs: this.config.drainTimeoutMs },

@@ -7,6 +7,17 @@ import { unavailable } from '../errors.ts';
 export class Drain {
   readonly #abort = new AbortController();
   #started = false;
+  #openResponses = 0;
+
+  /** Counts a response until its connection has sent it (or died): what a drain waits for. */
+  track(response: { once(event: 'close', listener: () => void): unknown }): void {
+    this.#openResponses++;
+    response.once('close', () => this.#openResponses--);
+  }
+
+  get openResponses(): number {
+    return this.#openResponses;
+  }
 
   get started(): boolean {
     return this.#started;
@@ -21,15 +32,23 @@ export class Drain {
     if (this.#started) throw drainingError();
   }
 
-  /** Waits (bounded) until `idle()` holds; aborts what is left at the deadline. Returns whether it drained cleanly. */
-  async run(idle: () => boolean, timeoutMs: number, pollMs = 25): Promise<boolean> {
+  /**
+   * Refuses new work, waits (bounded) until every tracked response is sent, and past the deadline
+   * aborts what still runs, then waits (bounded) for those responses to say so. Returns whether it
+   * drained without aborting anything.
+   */
+  async run(timeoutMs: number, graceMs = 5000): Promise<boolean> {
     this.#started = true;
+    if (await this.#waitForResponses(timeoutMs)) return true;
+    this.#abort.abort(drainingError());
+    await this.#waitForResponses(graceMs);
+    return false;
+  }
+
+  async #waitForResponses(timeoutMs: number, pollMs = 25): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (!idle()) {
-      if (Date.now() >= deadline) {
-        this.#abort.abort(drainingError());
-        return false;
-      }
+    while (this.#openResponses > 0) {
+      if (Date.now() >= deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, pollMs));
     }
     return true;

@@ -21,7 +21,9 @@ export interface AdminRoutesOptions {
 
 /** Every /admin/* route: the admin key (bearer token) is checked before anything else runs. */
 export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, options) => {
-  app.addHook('onRequest', async (request) => {
+  // preParsing: after the per-IP rate limit (a route-level onRequest hook) has counted the attempt,
+  // before any body is read.
+  app.addHook('preParsing', async (request) => {
     if (!keysMatch(bearerToken(request), options.adminKey.current)) {
       options.onUnauthorized?.();
       throw unauthorized(

@@ -47,7 +47,8 @@ export const openAiRoutes: FastifyPluginAsyncTypebox<OpenAiScopeOptions> = async
 
   const apiKey = options.apiKey;
   if (apiKey) {
-    app.addHook('onRequest', async (request) => {
+    // preParsing: after the rate limit has counted the request, before its body is read.
+    app.addHook('preParsing', async (request) => {
       if (request.method === 'OPTIONS') return;
       if (!keysMatch(bearerToken(request), apiKey)) {
         options.context.metrics.reject('unauthorized');
@@ -55,7 +56,8 @@ export const openAiRoutes: FastifyPluginAsyncTypebox<OpenAiScopeOptions> = async
       }
     });
   }
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
+    options.context.drain.track(reply.raw);
     if (request.method === 'POST' && options.context.drain.started) {
       options.context.metrics.reject('draining');
       options.context.drain.refuseIfDraining();
