@@ -25,19 +25,17 @@ export interface ProbeSettings {
   maxDurationMs: number;
 }
 
-/** Runs the two autocannon probes one after the other (not side by side: each measures one thing). */
+/**
+ * Runs the two autocannon probes one after the other (not side by side: each measures one thing).
+ * Excess requests first: the queue is full only until the first running request finishes, and the
+ * refusal is what needs a full queue most.
+ */
 export async function probeUnderPressure(
   settings: ProbeSettings,
   state: { queueFullSeen: () => boolean; loadRunning: () => boolean },
 ): Promise<PressureProbe> {
   const root = serverRoot(settings.target.baseUrl);
   const queueFullSeen = state.queueFullSeen();
-  const healthz = await probeHttp({
-    url: `${root}/healthz`,
-    connections: 2,
-    amount: 500,
-    maxDurationMs: settings.maxDurationMs,
-  });
   // One output token: should an excess request be admitted after all, it costs next to nothing.
   const body =
     settings.endpoint === 'chat'
@@ -50,7 +48,13 @@ export async function probeUnderPressure(
     body: JSON.stringify(body),
     headers: { 'content-type': 'application/json', ...authHeaders(settings.target) },
     connections: 2,
-    amount: 40,
+    amount: 20,
+    maxDurationMs: settings.maxDurationMs,
+  });
+  const healthz = await probeHttp({
+    url: `${root}/healthz`,
+    connections: 2,
+    amount: 200,
     maxDurationMs: settings.maxDurationMs,
   });
   return {

@@ -38,7 +38,8 @@ export function requestBody(spec: RequestSpec): Record<string, unknown> {
 
 /** Sends one streaming request and measures it. Never throws: failures are outcomes. */
 export async function runStreamingRequest(spec: RequestSpec): Promise<RequestRecord> {
-  const timeout = AbortSignal.timeout(spec.timeoutMs);
+  // AbortSignal.timeout takes whole milliseconds only.
+  const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(spec.timeoutMs)));
   const signal = spec.signal ? AbortSignal.any([timeout, spec.signal]) : timeout;
   const path = spec.endpoint === 'chat' ? '/chat/completions' : '/completions';
   const sentAt = performance.now();

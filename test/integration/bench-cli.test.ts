@@ -132,7 +132,7 @@ describe('lmx bench', () => {
             height: box.height,
             bars: element.querySelectorAll('rect.bar').length,
             lines: [...element.querySelectorAll('path.line')].filter(
-              (line) => (line as SVGPathElement).getTotalLength() > 0,
+              (line) => (line as unknown as { getTotalLength(): number }).getTotalLength() > 0,
             ).length,
           };
         }),
