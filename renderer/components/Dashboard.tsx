@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { LmxClient } from '../api/client.ts';
 import { useMediaQuery } from '../hooks/use-media-query.ts';
 import { useServer } from '../hooks/use-server.ts';
@@ -29,6 +29,8 @@ export function Dashboard({
   const server = useServer(client, onUnauthorized);
   const wide = useMediaQuery(WIDE_QUERY);
   const [tab, setTab] = useState('models');
+  const { refreshHealth: reloadHealth } = server;
+  const refreshHealth = useCallback(() => void reloadHealth(), [reloadHealth]);
 
   const alertCount = server.alerts.length;
   const alertsLabel = <>Alerts{alertCount > 0 && <span className="count">{alertCount}</span>}</>;
@@ -40,7 +42,7 @@ export function Dashboard({
       <DownloadBox client={client} downloads={server.downloads} />
     </>
   );
-  const health = <HealthPanel health={server.health} stats={server.stats} />;
+  const health = <HealthPanel health={server.health} stats={server.stats} refresh={refreshHealth} />;
   const alerts = (
     <AlertsPanel
       client={client}

@@ -1,4 +1,4 @@
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import type { HealthComponent, HealthReport, Stats } from '../api/types.ts';
 import type { Loadable } from '../hooks/use-server.ts';
 import { Gauge } from './Gauge.tsx';
@@ -19,15 +19,16 @@ export interface GaugeFigures {
  * ({usedBytes,totalBytes}, {freeBytes,totalBytes}, or the VRAM-prefixed names).
  */
 export function gaugeFigures(details: Record<string, unknown>, prefix = ''): GaugeFigures | undefined {
-  const number = (key: string) => {
-    const value = details[prefix ? `${prefix}${key[0]?.toUpperCase()}${key.slice(1)}` : key];
+  const figure = (name: string) => {
+    const value = details[prefix ? `${prefix}${name[0]?.toUpperCase()}${name.slice(1)}` : name];
     return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
   };
-  const total = number('totalBytes');
+  const total = figure('totalBytes');
   if (!total) return undefined;
-  const used =
-    number('usedBytes') ?? (number('freeBytes') === undefined ? undefined : total - number('freeBytes')!);
-  return used === undefined ? undefined : { used, total };
+  const used = figure('usedBytes');
+  if (used !== undefined) return { used, total };
+  const free = figure('freeBytes');
+  return free === undefined ? undefined : { used: total - free, total };
 }
 
 function queueDepth(report: HealthReport | undefined, latest: Stats | undefined): number | undefined {
@@ -36,7 +37,23 @@ function queueDepth(report: HealthReport | undefined, latest: Stats | undefined)
   return latest?.queued;
 }
 
-export function HealthPanel({ health, stats }: { health: Loadable<HealthReport>; stats: Stats[] }) {
+/** Latencies and memory change without events; while the panel is shown they are re-read this often. */
+export const HEALTH_REFRESH_MS = 15_000;
+
+export function HealthPanel({
+  health,
+  stats,
+  refresh,
+}: {
+  health: Loadable<HealthReport>;
+  stats: Stats[];
+  refresh(): void;
+}) {
+  useEffect(() => {
+    refresh();
+    const timer = setInterval(refresh, HEALTH_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [refresh]);
   const report = health.value;
   const memory = report?.components.find((component) => component.name === 'memory');
   const gpu = report?.components.find((component) => component.name === 'gpu');

@@ -115,7 +115,11 @@ export function useServer(client: LmxClient, onUnauthorized: () => void): Server
           // The event carries the state only; memory, context and the rest come with the full entry.
           void refreshModels();
           // Readiness follows the loaded models; refresh it rather than wait for a state event.
-          if (event.data.state !== 'loading' && event.data.state !== 'unloading') void refreshState();
+          if (event.data.state !== 'loading' && event.data.state !== 'unloading') {
+            void refreshState();
+            // Each loaded model is a health component of its own.
+            void refreshHealth();
+          }
           break;
         case 'download':
           setDownloads((previous) => {

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { expect, test, type Page } from '@playwright/test';
 import { ensureGeneratedModel } from '../../fixtures/models.ts';
-import { signIn, startUiServer, watchPageErrors, type UiServer } from './server.ts';
+import { failADownload, signIn, startUiServer, watchPageErrors, type UiServer } from './server.ts';
 
 /**
  * A loopback file server that trickles a GGUF file out in small pieces, so a download lasts long
@@ -81,5 +81,26 @@ test('cancels a running download', async () => {
   await job.getByRole('button', { name: 'Cancel download of cancelled-tiny.gguf' }).click();
   await expect(job).toHaveAttribute('data-state', 'cancelled');
   await expect(job).toContainText('Cancelled');
+  expect(problems).toEqual([]);
+});
+
+test('a failed download raises an alert, newest first, which can be dismissed', async () => {
+  await failADownload(lmx);
+  await page.getByRole('tab', { name: /^Alerts/ }).click();
+  const alerts = page.getByRole('list', { name: 'Alerts, newest first' }).getByRole('listitem');
+  await expect(alerts.first()).toContainText('missing-model.gguf');
+  await failADownload(lmx);
+  await expect(alerts).toHaveCount(2);
+  const [newer, older] = await Promise.all([
+    alerts.nth(0).locator('time').getAttribute('datetime'),
+    alerts.nth(1).locator('time').getAttribute('datetime'),
+  ]);
+  expect(Date.parse(newer ?? '')).toBeGreaterThanOrEqual(Date.parse(older ?? ''));
+  await alerts
+    .first()
+    .getByRole('button', { name: /^Dismiss alert/ })
+    .click();
+  await expect(alerts).toHaveCount(1);
+  await page.getByRole('tab', { name: 'Models' }).click();
   expect(problems).toEqual([]);
 });

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { MODEL_ID, signIn, startUiServer, watchPageErrors, type UiServer } from './server.ts';
+import { MODEL_ID, signIn, startUiServer, watchPageErrors, withTraffic, type UiServer } from './server.ts';
 
 let server: UiServer;
 let page: Page;
@@ -64,4 +64,22 @@ test('unloads the model', async () => {
   await page.getByRole('tab', { name: 'Try it' }).click();
   await expect(page.getByText('Load a model to try it here.')).toBeVisible();
   expect(problems).toEqual([]);
+});
+
+test('Health plots live tokens/s and TTFT from the stats feed while the model works', async () => {
+  // Last in this file: it needs the model loaded again, and only the server's stats can fail it.
+  const loaded = await server.admin('/admin/models/load', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: MODEL_ID }),
+  });
+  expect(loaded.status).toBe(200);
+  await page.getByRole('tab', { name: 'Health' }).click();
+  await expect(page.getByRole('list', { name: 'Components' })).toContainText(`model:${MODEL_ID}`);
+  const chart = page.getByRole('img', { name: /tokens per second now/ });
+  await withTraffic(server, () =>
+    expect(chart).toHaveAccessibleName(/[1-9][\d.]* tokens per second now, time to first token \d+ ms/, {
+      timeout: 20_000,
+    }),
+  );
 });

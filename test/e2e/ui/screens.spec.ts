@@ -3,7 +3,16 @@ import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { repoRoot } from '../../helpers/server.ts';
-import { MODEL_ID, screenshot, signIn, startUiServer, watchPageErrors, type UiServer } from './server.ts';
+import {
+  failADownload,
+  MODEL_ID,
+  screenshot,
+  signIn,
+  startUiServer,
+  watchPageErrors,
+  withTraffic,
+  type UiServer,
+} from './server.ts';
 
 let server: UiServer;
 
@@ -40,6 +49,16 @@ async function seriousViolations(page: Page): Promise<string[]> {
     );
 }
 
+/** Waits, under some traffic, until the live chart has samples to draw. */
+async function showLiveFigures(page: Page): Promise<void> {
+  await expect(page.getByRole('list', { name: 'Components' })).toBeVisible();
+  await withTraffic(server, () =>
+    expect(page.getByRole('img', { name: /tokens per second now/ })).toBeVisible({
+      timeout: 20_000,
+    }),
+  );
+}
+
 const COMPACT_TABS = ['Models', 'Health', 'Alerts', 'Try it', 'Settings'] as const;
 
 for (const scheme of ['light', 'dark'] as const) {
@@ -59,10 +78,16 @@ for (const scheme of ['light', 'dark'] as const) {
       const problems = watchPageErrors(page);
       await signIn(page, server);
       await expect(page.getByRole('listitem', { name: MODEL_ID })).toContainText('Loaded');
+      await failADownload(server);
+      await expect(page.getByRole('tab', { name: 'Alerts (1)' })).toBeVisible();
       for (const tab of COMPACT_TABS) {
         await page.getByRole('tab', { name: tab }).click();
         await expect(page.getByRole('tab', { name: tab })).toHaveAttribute('aria-selected', 'true');
-        if (tab === 'Health') await expect(page.getByRole('list', { name: 'Components' })).toBeVisible();
+        if (tab === 'Health') await showLiveFigures(page);
+        if (tab === 'Try it') {
+          await page.getByRole('button', { name: 'Send' }).click();
+          await expect(page.getByText('Reply complete.')).toBeVisible({ timeout: 30_000 });
+        }
         if (tab === 'Settings') await expect(page.getByLabel('Port')).toBeVisible();
         await screenshot(page, testInfo, `compact-${tab.toLowerCase().replace(' ', '-')}-${scheme}`);
         expect(await seriousViolations(page), `axe on the ${tab} tab`).toEqual([]);
@@ -76,7 +101,7 @@ for (const scheme of ['light', 'dark'] as const) {
       await signIn(page, server);
       await expect(page.getByRole('tab', { name: 'Overview' })).toHaveAttribute('aria-selected', 'true');
       await expect(page.getByRole('listitem', { name: MODEL_ID })).toContainText('Loaded');
-      await expect(page.getByRole('list', { name: 'Components' })).toBeVisible();
+      await showLiveFigures(page);
       await screenshot(page, testInfo, `dashboard-${scheme}`);
       expect(await seriousViolations(page)).toEqual([]);
       await page.getByRole('tab', { name: 'Settings' }).click();

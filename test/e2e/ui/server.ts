@@ -3,6 +3,8 @@
 
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { expect, type Page, type TestInfo } from '@playwright/test';
 import { ensureGeneratedModel } from '../../fixtures/models.ts';
@@ -69,4 +71,62 @@ export async function screenshot(page: Page, testInfo: TestInfo, name: string): 
   const file = path.join(repoRoot, 'test-results', 'screenshots', `${name}.png`);
   await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' });
   await testInfo.attach(name, { path: file, contentType: 'image/png' });
+}
+
+/**
+ * Keeps the model busy with short chats until `until` settles (bounded: at most 40 requests), so the
+ * stats feed has tokens/s and TTFT to show.
+ */
+export async function withTraffic<T>(server: TestServer, until: () => Promise<T>): Promise<T> {
+  let done = false;
+  const traffic = (async () => {
+    for (let count = 0; count < 40 && !done; count += 1) {
+      await server.openai.chat.completions.create({
+        model: MODEL_ID,
+        messages: [{ role: 'user', content: 'Tell me a story.' }],
+        max_tokens: 48,
+      });
+    }
+  })();
+  try {
+    return await until();
+  } finally {
+    done = true;
+    await traffic;
+  }
+}
+
+/**
+ * Makes the server fail a download, which raises a download alert: a loopback file server answers
+ * 404 until the server has given up on the job (the downloader may ask more than once).
+ */
+export async function failADownload(server: TestServer): Promise<void> {
+  const files = createServer((_request, response) => {
+    response.writeHead(404, { 'content-type': 'text/plain' }).end('not here');
+  });
+  await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = files.address() as AddressInfo;
+    const response = await server.admin('/admin/models/download', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ uri: `http://127.0.0.1:${port}/missing-model.gguf` }),
+    });
+    expect(response.status).toBe(202);
+    const { id } = (await response.json()) as { id: string };
+    await expect
+      .poll(
+        async () => {
+          const { data } = (await (await server.admin('/admin/downloads')).json()) as {
+            data: { id: string; state: string }[];
+          };
+          return data.find((job) => job.id === id)?.state;
+        },
+        { timeout: 15_000 },
+      )
+      .toBe('failed');
+  } finally {
+    files.closeAllConnections();
+    await new Promise((resolve) => files.close(resolve));
+  }
 }
