@@ -22,6 +22,7 @@ import { renderSuiteHtml } from './suite-report.ts';
 import type { CaseFigures, ModelRun, SuiteResult } from './suite-types.ts';
 
 interface SuiteFlags {
+  overheadOnly: boolean;
   out: string;
   models: string[];
   threads: number;
@@ -119,7 +120,7 @@ async function main(flags: SuiteFlags): Promise<void> {
         180_000,
       );
       await waitUntilReady(server.url, 180_000);
-      for (const suiteCase of cases) {
+      for (const suiteCase of flags.overheadOnly ? [] : cases) {
         log(`-- ${suiteCase.name}`);
         const result = await runBench({
           targets: [{ label: 'A', baseUrl: `${server.url}/v1` }],
@@ -382,6 +383,7 @@ const program = new Command('bench-suite')
   .option('--max-tokens <n>', 'max_tokens of every request', positive, 64)
   .option('--case-seconds <s>', 'time bound of each case', positive, 60)
   .option('--quick', 'fewer requests per case (a smoke run)', false)
+  .option('--overhead-only', 'only the HTTP ÷ in-process overhead measurement', false)
   .action(async (flags: SuiteFlags) => {
     await main(flags);
   });

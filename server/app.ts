@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
@@ -66,8 +66,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     void reply.header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.observeRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
+    metrics.observeRequest(routeOf(request), request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
   installErrorHandling(app);
 
@@ -135,6 +134,10 @@ const routeTables = new WeakMap<FastifyInstance, RouteEntry[]>();
 /** Every route the app registered (so tests can hold each admin route to the admin key). */
 export function listRoutes(app: FastifyInstance): readonly RouteEntry[] {
   return routeTables.get(app) ?? [];
+}
+
+export function routeOf(request: FastifyRequest): string {
+  return request.routeOptions.url ?? 'unmatched';
 }
 
 /** A client's x-request-id is kept when it is a sane token (it ends up in every log line). */

@@ -11,6 +11,7 @@ import {
   waitUntilReady,
   type TestServer,
 } from '../helpers/server.ts';
+import { expectStoppedAtMaxTokens } from '../helpers/tokens.ts';
 
 let lmx: TestServer | undefined;
 afterEach(async () => {
@@ -86,6 +87,7 @@ describe('graceful drain', () => {
       model,
       messages: [{ role: 'user', content: 'x' }],
       max_tokens: 400,
+      temperature: 0,
       stream: true,
       stream_options: { include_usage: true },
     });
@@ -113,7 +115,7 @@ describe('graceful drain', () => {
       }
     }
     expect(checkedDuringDrain).toBe(true);
-    expect(usage!.completion_tokens).toBe(400);
+    expectStoppedAtMaxTokens(usage!.completion_tokens, 400);
     await stopping;
     expect(lmx.server.lifecycle.phase).toBe('stopped');
     lmx = undefined;

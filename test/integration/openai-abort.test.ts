@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testModelPath } from '../fixtures/models.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { expectStoppedAtMaxTokens } from '../helpers/tokens.ts';
 
 let lmx: TestServer;
 let model: string;
@@ -23,6 +24,14 @@ async function allSequencesFree(timeoutMs = 10_000): Promise<void> {
   throw new Error(
     `sequences still held: ${loaded().context.totalSequences - loaded().context.sequencesLeft}`,
   );
+}
+
+/** lmx_requests_total of chat completions answered 499 (the client closed the request). */
+async function abandonedRequests(): Promise<number> {
+  const metrics = await (await fetch(`${lmx.url}/metrics`)).text();
+  const line =
+    /^lmx_requests_total\{route="\/v1\/chat\/completions",method="POST",status="499"\} (\d+)$/m.exec(metrics);
+  return Number(line?.[1] ?? 0);
 }
 
 async function startThenAbortStream(): Promise<void> {
@@ -66,10 +75,12 @@ describe('client disconnects', () => {
         }),
       ),
     );
-    expect(results.map((result) => result.usage!.completion_tokens)).toEqual([3, 3, 3, 3]);
+    expect(results).toHaveLength(4);
+    for (const result of results) expectStoppedAtMaxTokens(result.usage!.completion_tokens, 3);
   });
 
   it('a non-streaming request whose client leaves also frees its sequence', async () => {
+    const abandonedBefore = await abandonedRequests();
     const controller = new AbortController();
     const pending = lmx.openai.chat.completions
       .create(
@@ -88,5 +99,8 @@ describe('client disconnects', () => {
     await pending;
     await allSequencesFree();
     expect(loaded().generatedTokens - before).toBeLessThan(100);
+    // The abandoned request is counted as 499 (client closed) and leaves nothing for a drain to wait on.
+    expect(await abandonedRequests()).toBe(abandonedBefore + 1);
+    expect(lmx.server.drain.openResponses).toBe(0);
   });
 });

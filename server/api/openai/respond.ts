@@ -87,6 +87,16 @@ export async function respondWithGeneration(
           })
       : undefined,
   });
+  // A client that leaves never lets the response finish, so onResponse never counts it: count it here,
+  // as 499 (client closed request).
+  clientGone.signal.addEventListener('abort', () =>
+    context.metrics.observeRequest(
+      request.routeOptions.url ?? 'unmatched',
+      request.method,
+      499,
+      (performance.now() - startedAt) / 1000,
+    ),
+  );
   const logOutcome = (outcome: Omit<InferenceOutcome, 'model' | 'totalMs'>) =>
     recordInference(request, context.metrics, {
       model: inference.model.id,
@@ -152,7 +162,8 @@ export async function respondWithGeneration(
     sse.done();
     return;
   }
-  if (result.cause === 'aborted') return; // nobody is listening any more
+  // Nobody is listening any more; answering anyway (499) completes the request's lifecycle and its metrics.
+  if (result.cause === 'aborted') throw clientGone.signal.reason;
   void reply.send({ ...base, object: shape.object, choices: [shape.choice(result.text, reason)], usage });
 }
 
