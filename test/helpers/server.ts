@@ -95,29 +95,35 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+/** `lmx <args>` as a child process, its output collected as it comes. */
+function startLmx(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/lmx.js'), ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  // 'close', not 'exit': by then all output has been read.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  return { child, output, exited };
+}
+
 /** `lmx serve` as a child process; resolves once it prints its listening line. */
 export async function spawnServer(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 60_000,
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/lmx.js'), 'serve', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const { child, output, exited } = startLmx(['serve', ...args], env);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`no listening line after ${timeoutMs} ms:\n${stderr}`)),
+      () => reject(new Error(`no listening line after ${timeoutMs} ms:\n${output.stderr}`)),
       timeoutMs,
     );
     const check = () => {
-      const match = /^LMX listening on (http:\/\/\S+)$/m.exec(stdout);
+      const match = /^LMX listening on (http:\/\/\S+)$/m.exec(output.stdout);
       if (match?.[1]) {
         clearTimeout(timer);
         resolve(match[1]);
@@ -126,10 +132,10 @@ export async function spawnServer(
     child.stdout.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${stderr}`));
+      reject(new Error(`server exited with ${code} before listening:\n${output.stderr}`));
     });
   });
-  return { child, url, stdout: () => stdout, stderr: () => stderr, exited };
+  return { child, url, stdout: () => output.stdout, stderr: () => output.stderr, exited };
 }
 
 /** Runs `lmx <args>` to completion. */
@@ -137,15 +143,7 @@ export async function runCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/lmx.js'), ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { code, stdout, stderr };
+  const { output, exited } = startLmx(args, env);
+  const code = await exited;
+  return { code, ...output };
 }
