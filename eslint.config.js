@@ -50,7 +50,10 @@ export default tseslint.config(
   {
     files: ['server/engine/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'The server knows nothing of Electron.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: 'The server knows nothing of Electron.' }] },
+      ],
     },
   },
 );
