@@ -118,26 +118,30 @@ function DownloadRow({ client, job }: { client: LmxClient; job: DownloadJob }) {
           {STATE_TEXT[job.state]} {job.state === 'running' && percent}
         </span>
       </div>
-      <progress
-        className="progress"
-        max={job.bytesTotal ?? undefined}
-        value={job.state === 'running' && !job.bytesTotal ? undefined : job.bytesDone}
-        aria-label={`Progress of ${job.fileName}`}
-        aria-valuetext={percent || formatBytes(job.bytesDone)}
-      />
-      <div className="download-foot">
-        <span className="muted small-text">{figures}</span>
-        {job.state === 'running' && (
-          <button
-            type="button"
-            className="button small"
-            onClick={() => void cancel()}
-            aria-label={`Cancel download of ${job.fileName}`}
-          >
-            Cancel
-          </button>
-        )}
-      </div>
+      {(job.state === 'running' || job.state === 'done') && (
+        <progress
+          className="progress"
+          max={job.bytesTotal ?? undefined}
+          value={job.state === 'running' && !job.bytesTotal ? undefined : job.bytesDone}
+          aria-label={`Progress of ${job.fileName}`}
+          aria-valuetext={percent || formatBytes(job.bytesDone)}
+        />
+      )}
+      {(figures || job.state === 'running') && (
+        <div className="download-foot">
+          <span className="muted small-text">{figures}</span>
+          {job.state === 'running' && (
+            <button
+              type="button"
+              className="button small"
+              onClick={() => void cancel()}
+              aria-label={`Cancel download of ${job.fileName}`}
+            >
+              Cancel
+            </button>
+          )}
+        </div>
+      )}
       {job.state === 'failed' && <ErrorText>Download failed: {job.error ?? 'unknown reason'}</ErrorText>}
       <ErrorText>{error}</ErrorText>
     </li>

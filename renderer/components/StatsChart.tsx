@@ -3,8 +3,11 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Stats } from '../api/types.ts';
 import { useMediaQuery } from '../hooks/use-media-query.ts';
+import { STATS_HISTORY } from '../hooks/use-server.ts';
 
 const HEIGHT = 140;
+/** As much time as the stats history holds (one sample every 2 s). */
+const WINDOW_SECONDS = STATS_HISTORY * 2;
 
 /** Columns uPlot plots: time in seconds, tokens/s, TTFT in ms (null where no request started). */
 export function chartData(stats: readonly Stats[]): uPlot.AlignedData {
@@ -40,7 +43,12 @@ export default function StatsChart({ stats }: { stats: readonly Stats[] }) {
         height: HEIGHT,
         legend: { show: true, live: false },
         cursor: { show: false },
-        scales: { x: { time: true }, tps: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+        scales: {
+          // A fixed two-minute window ending at the newest sample, so one sample does not span years.
+          x: { time: true, range: (_u, _min, max) => [max - WINDOW_SECONDS, max] },
+          tps: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
+          ms: { range: (_u, _min, max) => [0, Math.max(10, max * 1.1)] },
+        },
         axes: [
           { ...axis, size: 28 },
           { ...axis, scale: 'tps', size: 40, label: undefined },

@@ -88,7 +88,15 @@ export function TryIt({ client, models }: { client: LmxClient; models: ModelEntr
       )}
       <ErrorText>{error}</ErrorText>
       {(reply || streaming) && (
-        <div className="reply" role="log" aria-live="polite" aria-label="Reply" aria-busy={streaming}>
+        // Focusable: a long reply scrolls inside its box, and keyboard users must be able to scroll it.
+        <div
+          className="reply"
+          role="log"
+          tabIndex={0}
+          aria-live="polite"
+          aria-label="Reply"
+          aria-busy={streaming}
+        >
           {reply}
           {streaming && <span className="cursor" aria-hidden="true" />}
         </div>

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
@@ -62,7 +63,11 @@ export const uiRoutes: FastifyPluginAsync<UiRoutesOptions> = async (app, options
     prefix: '/ui/',
     // Another plugin may serve static files too; this one needs no reply.sendFile.
     decorateReply: false,
-    index: 'index.html',
+    // index.html is served by the route below: @fastify/static answers 404 for a directory index
+    // when preCompressed is on and the browser accepts compressed encodings.
+    index: false,
+    // The build writes .br and .gz copies (vite.config.ts); browsers that accept them get those.
+    preCompressed: true,
     cacheControl: false,
     setHeaders: (reply, filePath) => {
       // Hashed asset names change with their content: cache them for good; index.html never.
@@ -70,6 +75,12 @@ export const uiRoutes: FastifyPluginAsync<UiRoutesOptions> = async (app, options
       void reply.header('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
+  app.get('/ui/', async (_request, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .send(await readFile(path.join(bundleDir, 'index.html'))),
+  );
   // Relative asset URLs need the trailing slash.
   app.get('/ui', async (_request, reply) => reply.redirect('/ui/', 301));
 };

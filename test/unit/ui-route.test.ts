@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installErrorHandling } from '../../server/api/errors.ts';
@@ -27,13 +28,14 @@ async function builtBundle(): Promise<string> {
   await mkdir(path.join(bundleDir, 'assets'));
   await writeFile(path.join(bundleDir, 'index.html'), '<!doctype html><title>LMX</title>');
   await writeFile(path.join(bundleDir, 'assets', 'index-abc123.js'), 'console.log(1)');
+  await writeFile(path.join(bundleDir, 'assets', 'index-abc123.js.gz'), gzipSync('console.log(1)'));
   return bundleDir;
 }
 
 describe('/ui', () => {
   it('serves the built dashboard with a strict Content-Security-Policy', async () => {
     const server = await appServing(await builtBundle());
-    const page = await server.inject('/ui/');
+    const page = await server.inject({ url: '/ui/', headers: { 'accept-encoding': 'gzip, deflate, br' } });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<title>LMX</title>');
     const csp = String(page.headers['content-security-policy']);
@@ -46,12 +48,19 @@ describe('/ui', () => {
     expect(page.headers['cache-control']).toBe('no-cache');
   });
 
-  it('caches hashed assets for good and redirects /ui to /ui/', async () => {
+  it('caches hashed assets for good, sends precompressed copies, and redirects /ui to /ui/', async () => {
     const server = await appServing(await builtBundle());
     const asset = await server.inject('/ui/assets/index-abc123.js');
     expect(asset.statusCode).toBe(200);
     expect(asset.headers['cache-control']).toContain('immutable');
     expect(asset.headers['content-security-policy']).toBe(UI_CONTENT_SECURITY_POLICY);
+    const compressed = await server.inject({
+      url: '/ui/assets/index-abc123.js',
+      headers: { 'accept-encoding': 'gzip' },
+    });
+    expect(compressed.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(compressed.rawPayload).toString()).toBe('console.log(1)');
+    expect(compressed.headers['content-security-policy']).toBe(UI_CONTENT_SECURITY_POLICY);
     const bare = await server.inject('/ui');
     expect(bare.statusCode).toBe(301);
     expect(bare.headers.location).toBe('/ui/');
