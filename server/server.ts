@@ -93,7 +93,12 @@ export class LmxServer {
       sheddingCheckIntervalMs: overrides.sheddingCheckIntervalMs,
       healthChecks: () =>
         healthChecks({
-          engine: () => ({ backend: engine.backend, threads: engine.threads }),
+          engine: () => ({
+            backend: engine.backend,
+            threads: engine.threadChoice.threads ?? null,
+            calibrate: engine.threadChoice.calibrationCandidates ?? null,
+            threadsReason: engine.threadChoice.reason,
+          }),
           models: () => loadedModels().map((model) => ({ id: model.id, ...modelFigures(model) })),
           failedModels: () => modelServices.models.failures(),
           vram,
@@ -161,6 +166,8 @@ function modelFigures(model: LoadedModel) {
     running: model.admission.running,
     queued: model.admission.queued,
     parallel: model.options.parallel,
+    threads: model.options.threads ?? null,
+    threadsReason: model.options.threadsReason,
     contextSize: model.contextSize,
     memoryBytes: model.memoryBytes,
     lastUsedAt: model.lastUsedAt,

@@ -4,7 +4,7 @@ import { modelNotFound } from '../errors.ts';
 import { createLlamaRuntime, type Backend, type LlamaRuntime } from './llama.ts';
 import type { LoadedModel } from './loaded-model.ts';
 import { ModelPool, modelIdFromPath } from './model-pool.ts';
-import { chooseThreads } from './threads.ts';
+import { chooseThreads, type ThreadChoice } from './threads.ts';
 
 export interface ModelLoadOverrides {
   contextSize?: number;
@@ -20,23 +20,25 @@ export class Engine {
     private readonly runtime: LlamaRuntime,
     private readonly config: Config,
     private readonly logger: Logger,
-    /** Decode threads per context, chosen once for this backend (see threads.ts). */
-    readonly threads: number | undefined,
+    /** The backend's thread policy (see threads.ts): a count, or candidates to calibrate per model. */
+    readonly threadChoice: ThreadChoice,
   ) {
     this.pool = new ModelPool(runtime.llama, config.queue, logger);
   }
 
   static async start(config: Config, logger: Logger): Promise<Engine> {
     const runtime = await createLlamaRuntime(config.gpu, logger);
-    const { threads, reason } = chooseThreads({
-      backend: runtime.backend,
-      configured: config.engine.threads,
-    });
+    const threadChoice = chooseThreads({ backend: runtime.backend, configured: config.engine.threads });
     logger.info(
-      { backend: runtime.backend, threads: threads ?? 'engine default', reason },
+      {
+        backend: runtime.backend,
+        threads: threadChoice.threads ?? 'engine default',
+        calibrate: threadChoice.calibrationCandidates ?? null,
+        reason: threadChoice.reason,
+      },
       'inference engine ready',
     );
-    return new Engine(runtime, config, logger, threads);
+    return new Engine(runtime, config, logger, threadChoice);
   }
 
   get backend(): Backend {
@@ -58,7 +60,7 @@ export class Engine {
       path: file,
       contextSize: overrides.contextSize ?? this.config.contextSize,
       parallel: overrides.parallel ?? this.config.parallel,
-      threads: this.threads ?? 0,
+      threads: this.threadChoice,
       batchSize: this.config.engine.batchSize || undefined,
       gpuLayers: overrides.gpuLayers,
     });

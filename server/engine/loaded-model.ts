@@ -11,7 +11,10 @@ import {
 export interface LoadOptions {
   contextSize: number;
   parallel: number;
-  threads: number;
+  /** Decode threads; undefined leaves node-llama-cpp's default (GPU backends). */
+  threads: number | undefined;
+  /** Why this thread count: the policy, the configuration or a calibration. */
+  threadsReason: string;
   batchSize?: number;
   gpuLayers?: number | 'auto';
 }

@@ -1,15 +1,17 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Llama } from 'node-llama-cpp';
+import type { Llama, LlamaModel } from 'node-llama-cpp';
 import type { AdmissionLimits } from '../resilience/admission-queue.ts';
 import { LoadedModel, type LoadOptions } from './loaded-model.ts';
+import { calibrateThreads, createContextProbeFactory, type ThreadChoice } from './threads.ts';
 
 export interface ModelLoadRequest {
   id: string;
   path: string;
   contextSize: number;
   parallel: number;
-  threads: number;
+  /** The backend's thread policy; candidates are calibrated once per model file. */
+  threads: ThreadChoice;
   batchSize?: number;
   gpuLayers?: number | 'auto';
 }
@@ -82,10 +84,12 @@ export class ModelPool {
     const startedAt = performance.now();
     const model = await this.llama.loadModel({ modelPath: request.path, gpuLayers: request.gpuLayers });
     try {
+      const threads = await this.#threadsFor(request, model);
       const options: LoadOptions = {
         contextSize: Math.min(request.contextSize, model.trainContextSize),
         parallel: request.parallel,
-        threads: request.threads,
+        threads: threads.threads,
+        threadsReason: threads.reason,
         batchSize: request.batchSize,
         gpuLayers: request.gpuLayers,
       };
@@ -106,6 +110,25 @@ export class ModelPool {
       await model.dispose();
       throw error;
     }
+  }
+
+  /** Calibrated thread counts by model file: calibration costs a few decodes, paid once per file. */
+  readonly #calibrated = new Map<string, ThreadChoice>();
+
+  async #threadsFor(request: ModelLoadRequest, model: LlamaModel): Promise<ThreadChoice> {
+    const candidates = request.threads.calibrationCandidates;
+    if (!candidates || candidates.length < 2) return request.threads;
+    let choice = this.#calibrated.get(request.path);
+    if (!choice) {
+      const result = await calibrateThreads(createContextProbeFactory(model), candidates);
+      choice = { threads: result.threads, reason: result.reason };
+      this.#calibrated.set(request.path, choice);
+      this.logger.info(
+        { model: request.id, threads: choice.threads, measurements: result.measurements },
+        choice.reason,
+      );
+    }
+    return choice;
   }
 
   #serialized<T>(task: () => Promise<T>): Promise<T> {

@@ -7,6 +7,8 @@ export interface ModelHealthFigures {
   running: number;
   queued: number;
   parallel: number;
+  threads: number | null;
+  threadsReason: string;
   contextSize: number;
   memoryBytes: number;
   lastUsedAt: number;
@@ -14,7 +16,12 @@ export interface ModelHealthFigures {
 
 /** What deep health reads, as narrow views of the subsystems. */
 export interface HealthSources {
-  engine(): { backend: string; threads: number | undefined };
+  engine(): {
+    backend: string;
+    threads: number | null;
+    calibrate: readonly number[] | null;
+    threadsReason: string;
+  };
   models(): ModelHealthFigures[];
   /** Models that failed to load or to come back after a restart. */
   failedModels(): { id: string; error: string }[];
