@@ -22,6 +22,9 @@ export function downloadInputProblem(input: string): string | undefined {
   return 'That is neither an hf: URI nor an http(s) link.';
 }
 
+/** Finished downloads listed below the box, newest first. */
+const SHOWN_DOWNLOADS = 4;
+
 const STATE_TEXT: Record<DownloadJob['state'], string> = {
   running: 'Downloading',
   done: 'Done',
@@ -36,7 +39,10 @@ export function DownloadBox({ client, downloads }: { client: LmxClient; download
   const [started, setStarted] = useState<DownloadJob[]>([]);
 
   // Jobs the feed has not reported yet still show, from the POST's answer.
-  const jobs = [...downloads, ...started.filter((job) => !downloads.some((known) => known.id === job.id))];
+  const jobs = [...downloads, ...started.filter((job) => !downloads.some((known) => known.id === job.id))]
+    .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt))
+    // Running ones always show; of the finished, only the latest few.
+    .filter((job, index) => job.state === 'running' || index < SHOWN_DOWNLOADS);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
