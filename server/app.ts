@@ -96,6 +96,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
           inferenceTimeoutMs: config.inference.timeoutMs,
           context: { metrics, drain: services.drain },
           apiKey: config.apiKey,
+          adminKey: services.adminKey,
           corsOrigins: config.cors.origins,
         });
       },

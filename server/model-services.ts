@@ -162,7 +162,7 @@ export class ModelServices {
     this.#lastTokens = activity.generatedTokens;
     this.events.publish('stats', {
       tokensPerSecond: Math.max(0, (tokens * 1000) / STATS_INTERVAL_MS),
-      ttftMs: null,
+      ttftMs: this.#manager.takeRecentTtftMs(),
       inflight: activity.inflight,
       queued: activity.queued,
       at: new Date().toISOString(),

@@ -41,6 +41,8 @@ export interface GenerationResult {
 export interface GenerationHooks {
   signal: AbortSignal;
   onText?: (text: string) => void;
+  /** Output tokens as they are released (live figures; the result's count is the exact one). */
+  onTokens?: (count: number) => void;
 }
 
 /** Runs one generation on a sequence the caller owns. Stops cleanly (with what it has) when the signal aborts. */
@@ -63,8 +65,9 @@ export async function generateOnSequence(
     seed: sampling.seed,
     repeatPenalty: repeatPenalty(sampling),
     customStopTriggers: sampling.stop.length > 0 ? sampling.stop : undefined,
-    onToken: () => {
+    onToken: (tokens: readonly unknown[]) => {
       timeToFirstTokenMs ??= performance.now() - startedAt;
+      hooks.onTokens?.(tokens.length);
     },
     onTextChunk: hooks.onText,
   };

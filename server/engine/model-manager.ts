@@ -99,6 +99,12 @@ export class ModelManager {
     return { inflight, queued, generatedTokens };
   }
 
+  /** Mean time to first token of the generations finished since the last call, across models. */
+  takeRecentTtftMs(): number | null {
+    const samples = [...this.#records.values()].flatMap((record) => record.loaded?.takeRecentTtftMs() ?? []);
+    return samples.length === 0 ? null : samples.reduce((sum, value) => sum + value, 0) / samples.length;
+  }
+
   /** The model a /v1 request names, loading it first if it is in the library and jitLoad is on. */
   async forInference(id: string): Promise<LoadedModel> {
     const record = this.#records.get(id);

@@ -130,6 +130,13 @@ describe('the optional API key on /v1', () => {
       temperature: 0,
     });
     expectStoppedAtMaxTokens(completion.usage!.completion_tokens, 2);
+    // The admin key opens /v1 too (the dashboard's "Try it").
+    const admin = new OpenAI({
+      baseURL: `${lmx.url}/v1`,
+      apiKey: lmx.server.adminKey.current,
+      maxRetries: 0,
+    });
+    expect((await admin.models.list()).data.length).toBeGreaterThan(0);
     // Health needs no key.
     expect((await fetch(`${lmx.url}/healthz`)).status).toBe(200);
   });

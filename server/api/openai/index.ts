@@ -4,6 +4,7 @@ import type { LoadedModel } from '../../engine/loaded-model.ts';
 import { unauthorized } from '../../errors.ts';
 import type { RequestLimits } from '../../schemas/openai.ts';
 import { bearerToken, keysMatch } from '../auth.ts';
+import type { AdminKeyHolder } from '../../state/admin-key.ts';
 import { chatCompletionsRoute } from './chat-completions.ts';
 import { completionsRoute } from './completions.ts';
 import { modelsRoute } from './models.ts';
@@ -25,8 +26,9 @@ export interface InferenceRoutesOptions {
 }
 
 export interface OpenAiScopeOptions extends InferenceRoutesOptions {
-  /** When set, every /v1 request must carry it as a bearer token. */
+  /** When set, every /v1 request must carry it (or the admin key) as a bearer token. */
   apiKey?: string;
+  adminKey: AdminKeyHolder;
   corsOrigins: readonly string[];
 }
 
@@ -50,7 +52,9 @@ export const openAiRoutes: FastifyPluginAsyncTypebox<OpenAiScopeOptions> = async
     // preParsing: after the rate limit has counted the request, before its body is read.
     app.addHook('preParsing', async (request) => {
       if (request.method === 'OPTIONS') return;
-      if (!keysMatch(bearerToken(request), apiKey)) {
+      const token = bearerToken(request);
+      // The admin key opens /v1 too: the dashboard's "Try it" runs with it.
+      if (!keysMatch(token, apiKey) && !keysMatch(token, options.adminKey.current)) {
         options.context.metrics.reject('unauthorized');
         throw unauthorized('Incorrect or missing API key. Send it as Authorization: Bearer <key>.');
       }
