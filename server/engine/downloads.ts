@@ -167,6 +167,7 @@ export class DownloadManager {
         this.#finish(job, 'cancelled', null);
       } else if (reason) {
         // Server stopping: the partial file stays in staging, and the next attempt resumes it.
+        if (downloader) await keepResumable(downloader);
         this.#finish(job, 'cancelled', `interrupted (${reason}); downloading the same URI again resumes it`);
       } else {
         const message = describeFailure(error);
@@ -230,4 +231,20 @@ async function exists(file: string): Promise<boolean> {
 /** Names of staged (incomplete) downloads, for diagnostics. */
 export async function stagedDownloads(modelsDir: string): Promise<string[]> {
   return readdir(path.join(modelsDir, STAGING_DIR)).catch(() => []);
+}
+
+/**
+ * ipull renames its progress file (`<name>.ipull`: the data so far with the progress record after it)
+ * to the final name when a download is closed unfinished, and then no longer recognises it as a download
+ * to resume. Put it back under the name ipull looks for, so the next attempt fetches only what is missing.
+ */
+async function keepResumable(downloader: ModelDownloader): Promise<void> {
+  // Wait for the close that the abort started (it is what renames the file).
+  await downloader.cancel({ deleteTempFile: false }).catch(() => undefined);
+  for (const file of downloader.filesInfo) {
+    const progressFile = `${file.filePath}.ipull`;
+    if ((await exists(file.filePath)) && !(await exists(progressFile))) {
+      await rename(file.filePath, progressFile).catch(() => undefined);
+    }
+  }
 }
