@@ -1,3 +1,5 @@
+import type { OpenAiErrorBody } from '../shared/admin-api.ts';
+
 /**
  * Typed API errors. Every error a client sees has OpenAI's shape:
  * {"error": {"message", "type", "param", "code"}}. Handlers throw these; the one error handler renders them.
@@ -32,9 +34,7 @@ export class ApiError extends Error {
   }
 }
 
-export interface OpenAiErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null };
-}
+export type { OpenAiErrorBody } from '../shared/admin-api.ts';
 
 export const invalidRequest = (message: string, param: string | null = null, code: string | null = null) =>
   new ApiError(400, 'invalid_request_error', message, code, param);

@@ -5,47 +5,13 @@ import Type, { type Static } from 'typebox';
  * events). Request bodies are TypeBox schemas (validation and type at once); responses are plain types.
  */
 
-export type ModelState = 'unloaded' | 'loading' | 'loaded' | 'unloading' | 'failed';
-
-export interface LoadedModelView {
-  contextSize: number;
-  parallel: number;
-  gpuLayers: number | null;
-  memoryBytes: number;
-  loadedAt: string;
-  lastUsedAt: string;
-  inflight: number;
-  queued: number;
-  tokensPerSecond: number | null;
-}
-
-export interface ModelEntry {
-  id: string;
-  path: string;
-  sizeBytes: number;
-  architecture: string | null;
-  parameters: number | null;
-  quantization: string | null;
-  trainedContext: number | null;
-  state: ModelState;
-  error: string | null;
-  loaded: LoadedModelView | null;
-}
-
-export type DownloadState = 'running' | 'done' | 'failed' | 'cancelled';
-
-export interface DownloadJob {
-  id: string;
-  uri: string;
-  fileName: string;
-  bytesDone: number;
-  bytesTotal: number | null;
-  speedBytesPerSecond: number;
-  state: DownloadState;
-  error: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-}
+export type {
+  DownloadJob,
+  DownloadState,
+  LoadedModelView,
+  ModelEntry,
+  ModelState,
+} from '../../shared/admin-api.ts';
 
 const ModelName = Type.String({ minLength: 1, maxLength: 1024 });
 

@@ -1,16 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Alert, AlertKind, AlertSeverity } from '../../shared/ipc-contract.ts';
-import type { DownloadJob, ModelState } from '../schemas/admin-models.ts';
+import type { Alert, AlertKind, AlertSeverity, ServerEvents } from '../../shared/admin-api.ts';
 
 /** The messages of GET /admin/events, keyed by their SSE `event:` type. */
-export interface LmxEventMap {
-  model: { id: string; state: ModelState; error: string | null };
-  download: DownloadJob;
-  health: { status: 'ok' | 'degraded' | 'down' };
-  state: { status: string; reason: string | null };
-  alert: Alert;
-  stats: { tokensPerSecond: number; ttftMs: number | null; inflight: number; queued: number; at: string };
-}
+export type LmxEventMap = ServerEvents;
 
 export type LmxEventType = keyof LmxEventMap;
 export type LmxEvent = { [K in LmxEventType]: { type: K; data: LmxEventMap[K] } }[LmxEventType];

@@ -1,22 +1,12 @@
-export type HealthStatus = 'ok' | 'degraded' | 'down';
+import type { HealthComponent, HealthReport, HealthStatus } from '../../shared/admin-api.ts';
 
-export interface ComponentHealth {
-  name: string;
-  status: HealthStatus;
-  latencyMs: number;
-  details: Record<string, unknown>;
-}
+export type { HealthReport, HealthStatus };
+export type ComponentHealth = HealthComponent;
 
 /** One subsystem's check: its status and the figures behind it. */
 export interface HealthCheck {
   name: string;
   run(): Promise<{ status: HealthStatus; details: Record<string, unknown> }>;
-}
-
-export interface HealthReport {
-  status: HealthStatus;
-  checkedAt: string;
-  components: ComponentHealth[];
 }
 
 const severity: Record<HealthStatus, number> = { ok: 0, degraded: 1, down: 2 };

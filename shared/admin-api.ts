@@ -1,0 +1,106 @@
+/**
+ * The admin API on the wire: what the server sends and the dashboard reads. Types only, shared by
+ * server/ and renderer/ (`import type`), so the two cannot drift apart.
+ */
+import type { Alert } from './ipc-contract.ts';
+
+export type { Alert, AlertKind, AlertSeverity } from './ipc-contract.ts';
+
+/** OpenAI's error body, which every error of the server has. */
+export interface OpenAiErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+export type ServerStatus = 'ready' | 'starting' | 'loading' | 'no_model_loaded' | 'draining' | 'safe_mode';
+
+/** GET /admin/state */
+export interface ServerState {
+  status: ServerStatus;
+  reason: string | null;
+  version: string;
+  uptimeSeconds: number;
+  pid: number;
+  endpoints: { local: string; lan: string | null };
+  lan: boolean;
+  safeMode: { active: boolean; reason: string | null };
+  startupCount: number;
+  lastCleanShutdown: boolean | null;
+}
+
+export type HealthStatus = 'ok' | 'degraded' | 'down';
+
+export interface HealthComponent {
+  name: string;
+  status: HealthStatus;
+  latencyMs: number;
+  details: Record<string, unknown>;
+}
+
+/** GET /admin/health */
+export interface HealthReport {
+  status: HealthStatus;
+  checkedAt: string;
+  components: HealthComponent[];
+}
+
+export type ModelState = 'unloaded' | 'loading' | 'loaded' | 'unloading' | 'failed';
+
+export interface LoadedModelView {
+  contextSize: number;
+  parallel: number;
+  gpuLayers: number | null;
+  memoryBytes: number;
+  loadedAt: string;
+  lastUsedAt: string;
+  inflight: number;
+  queued: number;
+  tokensPerSecond: number | null;
+}
+
+/** One model of GET /admin/models */
+export interface ModelEntry {
+  id: string;
+  path: string;
+  sizeBytes: number;
+  architecture: string | null;
+  parameters: number | null;
+  quantization: string | null;
+  trainedContext: number | null;
+  state: ModelState;
+  error: string | null;
+  loaded: LoadedModelView | null;
+}
+
+export type DownloadState = 'running' | 'done' | 'failed' | 'cancelled';
+
+/** One job of GET /admin/downloads */
+export interface DownloadJob {
+  id: string;
+  uri: string;
+  fileName: string;
+  bytesDone: number;
+  bytesTotal: number | null;
+  speedBytesPerSecond: number;
+  state: DownloadState;
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export interface Stats {
+  tokensPerSecond: number;
+  ttftMs: number | null;
+  inflight: number;
+  queued: number;
+  at: string;
+}
+
+/** Every message of GET /admin/events, keyed by its SSE `event:` type. */
+export interface ServerEvents {
+  model: { id: string; state: ModelState; error: string | null };
+  download: DownloadJob;
+  health: { status: HealthStatus };
+  state: { status: ServerStatus; reason: string | null };
+  alert: Alert;
+  stats: Stats;
+}
