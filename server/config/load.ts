@@ -55,6 +55,12 @@ export function loadConfig({
   mergeLayer(merged, flags, 'command line', sources);
   merged.dataDir = dataDir;
   merged.modelsDir = path.resolve(dataDir, stringOr(merged.modelsDir) ?? 'models');
+  // Model files named at start are paths as the user typed them: relative to where the command runs.
+  if (Array.isArray(merged.startupModels)) {
+    merged.startupModels = merged.startupModels.map((file) =>
+      typeof file === 'string' ? path.resolve(file) : file,
+    );
+  }
   return validateConfig(merged, sources);
 }
 

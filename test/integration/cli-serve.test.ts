@@ -4,7 +4,7 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testModelPath } from '../fixtures/models.ts';
-import { runCli, spawnServer, waitUntilReady, type ServerProcess } from '../helpers/server.ts';
+import { repoRoot, runCli, spawnServer, waitUntilReady, type ServerProcess } from '../helpers/server.ts';
 import { expectStoppedAtMaxTokens } from '../helpers/tokens.ts';
 
 const dirs: string[] = [];
@@ -31,7 +31,8 @@ describe('lmx serve', () => {
     const server = await spawnServer(
       [
         '--model',
-        await testModelPath(),
+        // A path relative to where the command runs, as a person types it.
+        path.relative(repoRoot, await testModelPath()),
         '--port',
         '0',
         '--data-dir',

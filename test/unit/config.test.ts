@@ -70,6 +70,11 @@ describe('loadConfig', () => {
     expect(config.lan).toBe(true);
   });
 
+  it('resolves model files named at start against the working directory', () => {
+    const config = loadConfig({ flags: { dataDir: freshDir(), startupModels: ['models/a.gguf'] }, env: {} });
+    expect(config.startupModels).toEqual([path.resolve('models/a.gguf')]);
+  });
+
   it('is frozen', () => {
     const config = loadConfig({ flags: { dataDir: freshDir() }, env: {} });
     expect(Object.isFrozen(config)).toBe(true);
