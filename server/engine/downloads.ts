@@ -35,6 +35,8 @@ export class DownloadManager {
     readonly modelsDir: string,
     private readonly logger: Logger,
     private readonly callbacks: DownloadCallbacks = {},
+    /** How long the file's origin may take to answer at all (the downloader retries on its own meanwhile). */
+    private readonly reachTimeoutMs = 60_000,
   ) {}
 
   list(): DownloadJob[] {
@@ -125,18 +127,26 @@ export class DownloadManager {
     };
     try {
       await mkdir(staging, { recursive: true });
-      downloader = await createModelDownloader({
-        modelUri: job.uri,
-        dirPath: staging,
-        deleteTempFileOnCancel: false,
-        parallelDownloads: 4,
-        onProgress: (status) => {
-          job.bytesDone = status.downloadedSize;
-          job.bytesTotal = status.totalSize > 0 ? status.totalSize : null;
-          job.speedBytesPerSecond = Math.max(0, Math.round(status.averageSpeed || 0));
-          update();
-        },
-      });
+      // The downloader keeps retrying an origin that refuses connections: bound that, and let a cancel or
+      // a server stop interrupt it rather than wait for it.
+      downloader = await untilAbortedOrLate(
+        controller.signal,
+        this.reachTimeoutMs,
+        `could not reach ${job.uri} within ${Math.round(this.reachTimeoutMs / 1000)} s ` +
+          '(connection refused or timed out)',
+        createModelDownloader({
+          modelUri: job.uri,
+          dirPath: staging,
+          deleteTempFileOnCancel: false,
+          parallelDownloads: 4,
+          onProgress: (status) => {
+            job.bytesDone = status.downloadedSize;
+            job.bytesTotal = status.totalSize > 0 ? status.totalSize : null;
+            job.speedBytesPerSecond = Math.max(0, Math.round(status.averageSpeed || 0));
+            update();
+          },
+        }),
+      );
       job.fileName = downloader.entrypointFilename;
       job.bytesTotal = downloader.totalSize > 0 ? downloader.totalSize : null;
       job.bytesDone = downloader.downloadedSize;
@@ -190,6 +200,29 @@ export class DownloadManager {
 }
 
 class DownloadProblem extends Error {}
+
+/** `work`, unless the signal aborts first (rejects with its reason) or it takes longer than `timeoutMs`. */
+function untilAbortedOrLate<T>(
+  signal: AbortSignal,
+  timeoutMs: number,
+  lateMessage: string,
+  work: Promise<T>,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DownloadProblem(lateMessage)), timeoutMs);
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  // If `work` settles after we gave up on it, nobody is waiting: keep that from being an unhandled rejection.
+  work.catch(() => undefined);
+  return Promise.race([work, stopped]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  });
+}
 
 async function assertGguf(file: string): Promise<void> {
   try {
