@@ -111,8 +111,11 @@ export interface Timeline {
 
 /** Throughput over time: content chunks placed in time buckets (weighted when usage says a chunk held more). */
 export function timeline(records: readonly RequestRecord[], runMs: number, maxBuckets = 120): Timeline {
-  const bucketMs = Math.max(250, Math.ceil(runMs / maxBuckets / 250) * 250);
-  const count = Math.max(1, Math.ceil(runMs / bucketMs));
+  // Quarter-second buckets for runs of seconds and more; a short run (a fast model) gets 10 ms steps, so
+  // that it still has a curve rather than a single point.
+  const step = runMs >= 2500 ? 250 : 10;
+  const bucketMs = Math.max(step, Math.ceil(runMs / maxBuckets / step) * step);
+  const count = Math.max(2, Math.ceil(runMs / bucketMs));
   const series: Timeline['series'] = {};
   for (const record of records) {
     const entry = (series[record.target] ??= {
