@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
@@ -12,7 +12,7 @@ import { uiRoutes } from './api/ui.ts';
 import { bearerToken, keysMatch } from './api/auth.ts';
 import type { Lifecycle, ModelCounts } from './state/lifecycle.ts';
 import type { AdminKeyHolder } from './state/admin-key.ts';
-import type { Metrics } from './telemetry/metrics.ts';
+import { routeLabel, type Metrics } from './telemetry/metrics.ts';
 import type { HealthCheck } from './telemetry/health.ts';
 import type { Drain } from './resilience/drain.ts';
 import { limitRequestsPerIp } from './resilience/rate-limits.ts';
@@ -66,7 +66,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     void reply.header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
-    metrics.observeRequest(routeOf(request), request.method, reply.statusCode, reply.elapsedTime / 1000);
+    metrics.observeRequest(routeLabel(request), request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
   installErrorHandling(app);
 
@@ -135,10 +135,6 @@ const routeTables = new WeakMap<FastifyInstance, RouteEntry[]>();
 /** Every route the app registered (so tests can hold each admin route to the admin key). */
 export function listRoutes(app: FastifyInstance): readonly RouteEntry[] {
   return routeTables.get(app) ?? [];
-}
-
-export function routeOf(request: FastifyRequest): string {
-  return request.routeOptions.url ?? 'unmatched';
 }
 
 /** A client's x-request-id is kept when it is a sane token (it ends up in every log line). */

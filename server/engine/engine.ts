@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import { modelNotFound } from '../errors.ts';
 import { createLlamaRuntime, type Backend, type LlamaRuntime } from './llama.ts';
 import type { LoadedModel } from './loaded-model.ts';
 import { ModelPool, modelIdFromPath } from './model-pool.ts';
@@ -64,13 +63,6 @@ export class Engine {
       batchSize: this.config.engine.batchSize || undefined,
       gpuLayers: overrides.gpuLayers,
     });
-  }
-
-  /** The loaded model a /v1 request names, or a 404 model_not_found. */
-  forInference(id: string): LoadedModel {
-    const model = this.pool.get(id);
-    if (!model) throw modelNotFound(id);
-    return model;
   }
 
   async dispose(): Promise<void> {

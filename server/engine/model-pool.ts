@@ -44,10 +44,6 @@ export class ModelPool {
     return [...this.#loaded.values()];
   }
 
-  isLoading(id: string): boolean {
-    return this.#loading.has(id);
-  }
-
   get loadingCount(): number {
     return this.#loading.size;
   }

@@ -20,6 +20,11 @@ export interface InferenceSample {
   timePerOutputTokenSeconds?: number;
 }
 
+/** The route a request matched, as a metric label (its pattern, not its URL: ids stay out of labels). */
+export function routeLabel(request: { routeOptions: { url?: string } }): string {
+  return request.routeOptions.url ?? 'unmatched';
+}
+
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 const tokenTimeBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1];
 

@@ -9,7 +9,7 @@ import type {
 import type { LoadedModel } from '../../engine/loaded-model.ts';
 import { ApiError } from '../../errors.ts';
 import type { Drain } from '../../resilience/drain.ts';
-import type { Metrics, RejectionReason } from '../../telemetry/metrics.ts';
+import { routeLabel, type Metrics, type RejectionReason } from '../../telemetry/metrics.ts';
 import { abortOnClientGone } from './client-abort.ts';
 import { SseStream } from './sse.ts';
 
@@ -91,7 +91,7 @@ export async function respondWithGeneration(
   // as 499 (client closed request).
   clientGone.signal.addEventListener('abort', () =>
     context.metrics.observeRequest(
-      request.routeOptions.url ?? 'unmatched',
+      routeLabel(request),
       request.method,
       499,
       (performance.now() - startedAt) / 1000,
