@@ -28,6 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as NodeLlamaCpp from 'node-llama-cpp';
+import { DecodeCounter, internalsOf, runBareOnContext, StreamClock, type RunResult } from './addon-floor.ts';
 
 type Nlc = typeof NodeLlamaCpp;
 type Mode = 'bare' | 'evaluate' | 'completion' | 'chat';
@@ -49,136 +50,6 @@ interface Args {
   maxSeconds: number;
   /** Context sequences; default = the stream count (a server context usually has more than it uses). */
   sequences: number | undefined;
-}
-
-/** The parts of node-llama-cpp's internal addon context we drive directly (see dist/bindings/AddonTypes.d.ts). */
-interface AddonContextLike {
-  initBatch(size: number): void;
-  addToBatch(
-    sequenceId: number,
-    firstTokenSequenceIndex: number,
-    tokens: Uint32Array,
-    logitIndexes: Uint32Array,
-  ): Uint32Array;
-  decodeBatch(): Promise<void>;
-  sampleToken(batchLogitIndex: number, sampler: AddonSamplerLike): Promise<number>;
-  disposeSequence(sequenceId: number): void;
-}
-interface AddonSamplerLike {
-  applyConfig(config: {
-    temperature?: number;
-    topK?: number;
-    topP?: number;
-    minP?: number;
-    seed?: number;
-  }): void;
-  dispose(): void;
-}
-interface Internals {
-  ctx: AddonContextLike;
-  newSampler(): AddonSamplerLike;
-}
-
-function internalsOf(
-  llama: NodeLlamaCpp.Llama,
-  model: NodeLlamaCpp.LlamaModel,
-  context: NodeLlamaCpp.LlamaContext,
-): Internals {
-  // Internal fields, stripped from node-llama-cpp's .d.ts; stable across 3.x.
-  const bindings = (
-    llama as unknown as { _bindings: { AddonSampler: new (model: unknown) => AddonSamplerLike } }
-  )._bindings;
-  const addonModel = (model as unknown as { _model: unknown })._model;
-  const ctx = (context as unknown as { _ctx: AddonContextLike })._ctx;
-  return { ctx, newSampler: () => new bindings.AddonSampler(addonModel) };
-}
-
-/** Counts tokens per llama_decode by wrapping the addon context's initBatch/decodeBatch. */
-export class DecodeCounter {
-  private pendingSize = 0;
-  sizes: number[] = [];
-  recording = false;
-  constructor(ctx: AddonContextLike) {
-    const initBatch = ctx.initBatch.bind(ctx);
-    const decodeBatch = ctx.decodeBatch.bind(ctx);
-    // N-API methods are read-only on the prototype; own properties on the instance shadow them
-    Object.defineProperty(ctx, 'initBatch', {
-      configurable: true,
-      value: (size: number) => {
-        this.pendingSize = size;
-        initBatch(size);
-      },
-    });
-    Object.defineProperty(ctx, 'decodeBatch', {
-      configurable: true,
-      value: () => {
-        if (this.recording) this.sizes.push(this.pendingSize);
-        return decodeBatch();
-      },
-    });
-  }
-}
-
-interface RunResult {
-  tokPerSec: number;
-  ttftMs: number;
-  tokens: number;
-  decodes: number;
-  tokensPerDecode: number;
-  /** llama_decode calls in the decode phase per generation step of one stream */
-  decodesPerStep: number;
-  /** process CPU time (all threads) per decoded token in the decode phase: steadier than wall time on a shared machine */
-  cpuMsPerToken: number;
-}
-
-class StreamClock {
-  readonly start = performance.now();
-  private firstTokenAt: number[];
-  private cpuAtDecodeStart: NodeJS.CpuUsage | undefined;
-  private tokenTimes: number[][];
-  constructor(
-    streams: number,
-    private readonly counter: DecodeCounter,
-  ) {
-    this.firstTokenAt = new Array<number>(streams).fill(Number.NaN);
-    this.tokenTimes = Array.from({ length: streams }, () => []);
-    counter.sizes = [];
-    counter.recording = false;
-  }
-  token(stream: number, count = 1): void {
-    const now = performance.now();
-    const times = this.tokenTimes[stream];
-    if (times == null) throw new Error(`no stream ${stream}`);
-    for (let i = 0; i < count; i++) times.push(now);
-    if (Number.isNaN(this.firstTokenAt[stream])) {
-      this.firstTokenAt[stream] = now;
-      // decode phase begins once every stream has its first token
-      if (this.firstTokenAt.every((t) => !Number.isNaN(t))) {
-        this.counter.recording = true;
-        this.cpuAtDecodeStart = process.cpuUsage();
-      }
-    }
-  }
-  result(): RunResult {
-    this.counter.recording = false;
-    const cpu = process.cpuUsage(this.cpuAtDecodeStart);
-    const decodeStart = Math.max(...this.firstTokenAt);
-    const all = this.tokenTimes.flat();
-    const after = all.filter((t) => t > decodeStart);
-    const end = Math.max(...all);
-    const sizes = this.counter.sizes;
-    const decodeTokens = sizes.reduce((a, b) => a + b, 0);
-    const steps = after.length / this.tokenTimes.length;
-    return {
-      tokPerSec: after.length / ((end - decodeStart) / 1000),
-      ttftMs: Math.min(...this.firstTokenAt) - this.start,
-      tokens: all.length,
-      decodes: sizes.length,
-      tokensPerDecode: sizes.length === 0 ? 0 : decodeTokens / sizes.length,
-      decodesPerStep: steps === 0 ? 0 : sizes.length / steps,
-      cpuMsPerToken: after.length === 0 ? 0 : (cpu.user + cpu.system) / 1000 / after.length,
-    };
-  }
 }
 
 interface Rig {
@@ -214,41 +85,14 @@ function eagerDispatch(dispatch: () => void): void {
 }
 
 async function runBare(rig: Rig, streams: number): Promise<RunResult> {
-  return withContext(rig, streams, async (context, counter) => {
-    const { ctx, newSampler } = internalsOf(rig.llama, rig.model, context);
-    const samplers = Array.from({ length: streams }, () => {
-      const s = newSampler();
-      s.applyConfig({ temperature: 0 });
-      return s;
-    });
-    try {
-      const clock = new StreamClock(streams, counter);
-      const prompt = Uint32Array.from(rig.promptTokens);
-      const last = new Uint32Array([prompt.length - 1]);
-      ctx.initBatch(prompt.length * streams);
-      const logitIndexes = samplers.map((_, s) => ctx.addToBatch(s, 0, prompt, last)[0] ?? 0);
-      await ctx.decodeBatch();
-      let next = await Promise.all(
-        samplers.map((sampler, s) => ctx.sampleToken(logitIndexes[s] ?? 0, sampler)),
-      );
-      next.forEach((_, s) => clock.token(s));
-      const one = new Uint32Array([0]);
-      const deadline = clock.start + rig.args.maxSeconds * 1000;
-      for (let step = 1; step < rig.args.tokens && performance.now() < deadline; step++) {
-        ctx.initBatch(streams);
-        const indexes = next.map(
-          (token, s) => ctx.addToBatch(s, prompt.length + step - 1, Uint32Array.of(token), one)[0] ?? 0,
-        );
-        await ctx.decodeBatch();
-        next = await Promise.all(samplers.map((sampler, s) => ctx.sampleToken(indexes[s] ?? 0, sampler)));
-        next.forEach((_, s) => clock.token(s));
-      }
-      return clock.result();
-    } finally {
-      for (const s of samplers) s.dispose();
-      for (let s = 0; s < streams; s++) ctx.disposeSequence(s);
-    }
-  });
+  return withContext(rig, streams, (context, counter) =>
+    runBareOnContext(internalsOf(rig.llama, rig.model, context), counter, {
+      streams,
+      promptTokens: rig.promptTokens,
+      tokens: rig.args.tokens,
+      maxSeconds: rig.args.maxSeconds,
+    }),
+  );
 }
 
 async function runEvaluate(rig: Rig, streams: number): Promise<RunResult> {

@@ -1,4 +1,5 @@
 import { barChart, escapeXml, formatNumber } from '../server/loadgen/svg-charts.ts';
+import type { EngineFigures } from './engine-ratios.ts';
 import type { CaseFigures, SuiteResult } from './suite-types.ts';
 
 /** The suite's own page: one table per model, bars across models, links to each case's full report. */
@@ -74,7 +75,7 @@ export function renderSuiteHtml(result: SuiteResult): string {
       `${(run.model.parameters / 1e6).toFixed(1)} M parameters, ${(run.model.bytes / 1e6).toFixed(1)} MB, trained context ${run.model.trainContextSize}</p>` +
       `<table><thead><tr><th>Case</th><th>Streams</th><th>max_tokens</th><th>ok</th><th>TTFT p50</th><th>TTFT p95</th><th>TPOT p50</th><th>decode tok/s per stream</th>` +
       `<th>aggregate tok/s</th><th>latency p95</th><th>refused</th><th>refusal p99</th><th>/healthz p99</th><th>time-bound</th></tr></thead>` +
-      `<tbody>${rows.join('')}</tbody></table>${inProcess}</section>`
+      `<tbody>${rows.join('')}</tbody></table>${inProcess}${engineTable(run.engine)}</section>`
     );
   });
   return `<!doctype html>
@@ -98,4 +99,24 @@ ${tables.join('\n')}
 
 function n(value: number | undefined): string {
   return value === undefined ? '—' : formatNumber(value);
+}
+
+/** Issue 8's figures: LMX next to the addon floor and the peer, at 1 and 4 streams. */
+function engineTable(engine: EngineFigures | undefined): string {
+  if (!engine) return '';
+  const peer = engine.peer;
+  const rows = engine.cases.map(
+    (c) =>
+      `<tr><td>${c.streams}</td><td>${n(c.floor.decodeTokensPerSecond)}</td><td>${n(c.lmx.decodeTokensPerSecond)}</td>` +
+      `<td>${peer ? n(c.peer?.decodeTokensPerSecond) : '—'}</td><td>${n(c.lmxToFloor.decode)}</td><td>${n(c.lmxToPeer?.decode)}</td>` +
+      `<td>${n(c.floor.ttftMs)}</td><td>${n(c.lmx.ttftMs)}</td><td>${peer ? n(c.peer?.ttftMs) : '—'}</td>` +
+      `<td>${n(c.lmxToFloor.ttft)}</td><td>${n(c.lmxToPeer?.ttft)}</td><td>${n(c.floorTokensPerDecode)}</td><td>${c.lmx.failed ?? 0}${peer ? ` / ${c.peer?.failed ?? 0}` : ''}</td></tr>`,
+  );
+  return (
+    `<h3>Engine: ${engine.tokens} greedy tokens, median of ${engine.rounds} interleaved rounds, threads ${engine.threads}, UV_THREADPOOL_SIZE ${escapeXml(engine.uvThreadpoolSize)}` +
+    `${peer ? `, peer ${escapeXml(peer.url)} (${escapeXml(peer.model)})` : ', no peer (LMX_PEER_URL unset)'}</h3>` +
+    `<table><thead><tr><th>Streams</th><th>floor tok/s</th><th>LMX tok/s</th><th>peer tok/s</th><th>LMX ÷ floor</th><th>LMX ÷ peer</th>` +
+    `<th>floor TTFT</th><th>LMX TTFT</th><th>peer TTFT</th><th>TTFT LMX ÷ floor</th><th>TTFT LMX ÷ peer</th><th>floor tokens/decode</th><th>short or failed (LMX / peer)</th></tr></thead>` +
+    `<tbody>${rows.join('')}</tbody></table>`
+  );
 }

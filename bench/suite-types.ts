@@ -1,5 +1,6 @@
 import type { MachineInfo } from '../server/loadgen/machine.ts';
 import type { Distribution } from '../server/loadgen/types.ts';
+import type { EngineFigures } from './engine-ratios.ts';
 import type { InProcessResult } from './in-process.ts';
 
 /** Headline figures of one suite case; the full `lmx bench` report of the case is at `report`. */
@@ -47,6 +48,8 @@ export interface ModelRun {
   overHttp?: { requests: number; ttftMs?: Distribution; decodeTokensPerSecond?: Distribution };
   /** HTTP ÷ in-process, single stream: decode tok/s (below 1: the server is slower) and TTFT p50 (above 1: slower). */
   overhead?: { decodeRatio?: number; ttftRatio?: number };
+  /** Fixed-length greedy decode at 1 and 4 streams: LMX next to the addon floor and the peer (issue 8). */
+  engine?: EngineFigures;
 }
 
 export interface SuiteResult {

@@ -2,7 +2,7 @@
 // with the same load generator as `lmx bench`, next to node-llama-cpp in-process. Results go to
 // bench/results/ as JSON and a self-contained HTML page; how to read them: bench/README.md.
 
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -17,12 +17,14 @@ import { writeReport } from '../server/loadgen/report-files.ts';
 import type { ScenarioName } from '../server/loadgen/scenarios.ts';
 import { ensureGeneratedModel, storiesModelPath } from '../test/fixtures/models.ts';
 import { repoRoot, spawnServer, waitUntilReady, type ServerProcess } from '../test/helpers/server.ts';
+import { measureEngine } from './engine-ratios.ts';
 import { InProcessEngine, summarizeInProcess, type InProcessRun } from './in-process.ts';
 import { renderSuiteHtml } from './suite-report.ts';
 import type { CaseFigures, ModelRun, SuiteResult } from './suite-types.ts';
 
 interface SuiteFlags {
   overheadOnly: boolean;
+  engineOnly: boolean;
   out: string;
   models: string[];
   threads: number;
@@ -36,6 +38,8 @@ interface SuiteFlags {
 const parallel = 4;
 const maxQueued = 8;
 const contextSize = 4096;
+/** Issue 8's generation length for the engine figures. */
+const engineTokens = 128;
 
 interface SuiteCase {
   name: string;
@@ -120,7 +124,7 @@ async function main(flags: SuiteFlags): Promise<void> {
         180_000,
       );
       await waitUntilReady(server.url, 180_000);
-      for (const suiteCase of flags.overheadOnly ? [] : cases) {
+      for (const suiteCase of flags.overheadOnly || flags.engineOnly ? [] : cases) {
         log(`-- ${suiteCase.name}`);
         const result = await runBench({
           targets: [{ label: 'A', baseUrl: `${server.url}/v1` }],
@@ -149,13 +153,46 @@ async function main(flags: SuiteFlags): Promise<void> {
         run.cases.push(figures);
         log(describeCase(figures));
       }
-      log('-- overhead: HTTP single stream and node-llama-cpp in-process, interleaved');
-      await measureOverhead(run, server.url, model.path, flags);
-      log(
-        `   in-process TTFT p50 ${fmt(run.inProcess?.ttftMs?.p50)} ms, decode ${fmt(run.inProcess?.decodeTokensPerSecond?.p50)} tok/s; ` +
-          `HTTP TTFT p50 ${fmt(run.overHttp?.ttftMs?.p50)} ms, decode ${fmt(run.overHttp?.decodeTokensPerSecond?.p50)} tok/s; ` +
-          `HTTP ÷ in-process: decode ${fmt(run.overhead?.decodeRatio)}×, TTFT ${fmt(run.overhead?.ttftRatio)}×`,
-      );
+      if (!flags.engineOnly) {
+        log('-- overhead: HTTP single stream and node-llama-cpp in-process, interleaved');
+        await measureOverhead(run, server.url, model.path, flags);
+        log(
+          `   in-process TTFT p50 ${fmt(run.inProcess?.ttftMs?.p50)} ms, decode ${fmt(run.inProcess?.decodeTokensPerSecond?.p50)} tok/s; ` +
+            `HTTP TTFT p50 ${fmt(run.overHttp?.ttftMs?.p50)} ms, decode ${fmt(run.overHttp?.decodeTokensPerSecond?.p50)} tok/s; ` +
+            `HTTP ÷ in-process: decode ${fmt(run.overhead?.decodeRatio)}×, TTFT ${fmt(run.overhead?.ttftRatio)}×`,
+        );
+      }
+      if (!flags.overheadOnly) {
+        const peerUrl = process.env.LMX_PEER_URL || undefined;
+        log(
+          `-- engine: ${engineTokens} greedy tokens at 1 and 4 streams, LMX ÷ addon floor${peerUrl ? ` and ÷ peer ${peerUrl}` : ' (set LMX_PEER_URL for a peer)'}`,
+        );
+        run.engine = await measureEngine({
+          lmxUrl: `${server.url}/v1`,
+          modelPath: model.path,
+          threads: flags.threads,
+          gpu: flags.gpu,
+          sequences: parallel,
+          contextSize,
+          tokens: engineTokens,
+          rounds: flags.quick ? 1 : 3,
+          streams: [1, parallel],
+          peerUrl,
+          peerModel: process.env.LMX_PEER_MODEL || undefined,
+          timeoutMs: 120_000,
+          log,
+        });
+        for (const c of run.engine.cases)
+          log(
+            `   ${c.streams} stream${c.streams > 1 ? 's' : ''}: LMX ${fmt(c.lmx.decodeTokensPerSecond)} tok/s, TTFT ${fmt(c.lmx.ttftMs)} ms; ` +
+              `÷ floor ${fmt(c.lmxToFloor.decode)}× (TTFT ${fmt(c.lmxToFloor.ttft)}×)` +
+              (c.lmxToPeer ? `; ÷ peer ${fmt(c.lmxToPeer.decode)}× (TTFT ${fmt(c.lmxToPeer.ttft)}×)` : '') +
+              `; floor ${fmt(c.floorTokensPerDecode)} tokens per decode` +
+              (c.lmx.failed || c.peer?.failed
+                ? `; short or failed: LMX ${c.lmx.failed ?? 0}, peer ${c.peer?.failed ?? 0}`
+                : ''),
+          );
+      }
     } finally {
       if (server) await stopServer(server);
       await rm(dataDir, { recursive: true, force: true });
@@ -186,6 +223,7 @@ async function main(flags: SuiteFlags): Promise<void> {
   };
   const json = path.join(outDir, `suite-${stamp}.json`);
   const html = path.join(outDir, `suite-${stamp}.html`);
+  await mkdir(outDir, { recursive: true });
   await writeFileAtomic(json, `${JSON.stringify(result, null, 2)}\n`);
   await writeFileAtomic(html, renderSuiteHtml(result));
   log(`\nwrote ${path.relative(process.cwd(), json)}\nwrote ${path.relative(process.cwd(), html)}`);
@@ -384,6 +422,7 @@ const program = new Command('bench-suite')
   .option('--case-seconds <s>', 'time bound of each case', positive, 60)
   .option('--quick', 'fewer requests per case (a smoke run)', false)
   .option('--overhead-only', 'only the HTTP ÷ in-process overhead measurement', false)
+  .option('--engine-only', 'only the engine figures (LMX ÷ addon floor, ÷ LMX_PEER_URL)', false)
   .action(async (flags: SuiteFlags) => {
     await main(flags);
   });

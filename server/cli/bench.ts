@@ -26,6 +26,7 @@ interface BenchFlags {
   prompts: string;
   endpoint: Endpoint;
   ignoreEos: boolean;
+  temperature?: number;
   usage: boolean;
   warmup: boolean;
   timeout: number;
@@ -87,6 +88,11 @@ export function benchCommand(): Command {
       'send ignore_eos: true for a fixed output length (llama.cpp, vLLM; LMX refuses it)',
       false,
     )
+    .option(
+      '--temperature <t>',
+      "sampling temperature of every request (default: the server's)",
+      nonNegativeNumber,
+    )
     .option('--no-usage', 'do not ask for stream usage; count streamed chunks as tokens')
     .option('--no-warmup', 'skip the unmeasured warm-up request per target')
     .option('--timeout <seconds>', 'client timeout of each request', positiveNumber, 120)
@@ -138,6 +144,7 @@ async function bench(flags: BenchFlags): Promise<number> {
       prompts,
       endpoint: flags.endpoint,
       ignoreEos: flags.ignoreEos,
+      temperature: flags.temperature,
       includeUsage: flags.usage,
       timeoutMs: flags.timeout * 1000,
       warmup: flags.warmup,
@@ -212,6 +219,12 @@ function positiveInt(value: string): number {
 function positiveNumber(value: string): number {
   const number = Number(value);
   if (!Number.isFinite(number) || number <= 0) throw new InvalidArgumentError('expected a number > 0');
+  return number;
+}
+
+function nonNegativeNumber(value: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < 0) throw new InvalidArgumentError('expected a number ≥ 0');
   return number;
 }
 

@@ -34,6 +34,8 @@ export interface BenchOptions {
   prompts: BenchPrompt[];
   endpoint: Endpoint;
   ignoreEos: boolean;
+  /** Sampling temperature sent with every request; undefined: the server's default. */
+  temperature?: number;
   includeUsage: boolean;
   timeoutMs: number;
   /** One unrecorded request per target first, so lazy start-up costs are not measured. */
@@ -55,6 +57,7 @@ export interface BenchSettings {
   promptCount: number;
   endpoint: Endpoint;
   ignoreEos: boolean;
+  temperature?: number;
   includeUsage: boolean;
   timeoutMs: number;
   warmup: boolean;
@@ -115,6 +118,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       endpoint: options.endpoint,
       maxTokens,
       ignoreEos: options.ignoreEos,
+      temperature: options.temperature,
       includeUsage: options.includeUsage,
       timeoutMs: options.timeoutMs,
       step,
@@ -242,6 +246,7 @@ export function buildResult({
       promptCount: options.prompts.length,
       endpoint: options.endpoint,
       ignoreEos: options.ignoreEos,
+      temperature: options.temperature,
       includeUsage: options.includeUsage,
       timeoutMs: options.timeoutMs,
       warmup: options.warmup,

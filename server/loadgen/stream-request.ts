@@ -15,6 +15,8 @@ export interface RequestSpec {
   maxTokens: number;
   /** Send `ignore_eos: true` (llama.cpp, vLLM); LMX refuses unknown parameters, so it is opt-in. */
   ignoreEos: boolean;
+  /** Sampling temperature to send; undefined: the server's default. */
+  temperature?: number;
   /** Ask for `usage` in the stream (stream_options.include_usage). */
   includeUsage: boolean;
   timeoutMs: number;
@@ -30,6 +32,7 @@ export function requestBody(spec: RequestSpec): Record<string, unknown> {
     model: spec.model,
     ...(spec.endpoint === 'chat' ? { messages: spec.prompt.messages } : { prompt: spec.prompt.text }),
     max_tokens: spec.maxTokens,
+    ...(spec.temperature === undefined ? {} : { temperature: spec.temperature }),
     stream: true,
     ...(spec.includeUsage ? { stream_options: { include_usage: true } } : {}),
     ...(spec.ignoreEos ? { ignore_eos: true } : {}),

@@ -110,6 +110,11 @@ describe('runStreamingRequest', () => {
     expect(completion).not.toHaveProperty('stream_options');
   });
 
+  it("sends a temperature only when one is set (otherwise the server's default applies)", () => {
+    expect(requestBody(spec('x', { temperature: 0 }))).toHaveProperty('temperature', 0);
+    expect(requestBody(spec('x'))).not.toHaveProperty('temperature');
+  });
+
   it('classifies 429, 503 and other statuses with their OpenAI error codes', async () => {
     const answer = (status: number, code: string) => (_: IncomingMessage, response: ServerResponse) =>
       response

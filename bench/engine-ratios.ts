@@ -1,0 +1,214 @@
+// Issue 8's figures: decode tok/s and TTFT at 1 and 4 concurrent streams, fixed-length greedy generations, for
+// LMX over HTTP next to node-llama-cpp's addon floor (bench/addon-floor.ts, in this process) and, when
+// LMX_PEER_URL names an OpenAI-compatible server (llama.cpp's llama-server, say), next to that peer. The three
+// are measured in interleaved rounds so machine noise hits them alike; ratios compare the medians.
+
+import * as nodeLlamaCpp from 'node-llama-cpp';
+import { runBench, type BenchResult } from '../server/loadgen/bench-run.ts';
+import { builtInPrompts } from '../server/loadgen/prompts.ts';
+import { parseTargetUrl, type BenchTarget } from '../server/loadgen/target.ts';
+import { AddonFloor } from './addon-floor.ts';
+
+/** One side of a comparison at one stream count: medians over rounds. */
+export interface EngineSide {
+  /** All streams together, decode phase (after the first token). */
+  decodeTokensPerSecond?: number;
+  ttftMs?: number;
+  /** Per round, for the spread. */
+  rounds: number[];
+  /** Requests that failed or stopped short of the fixed length (HTTP sides only). */
+  failed?: number;
+}
+
+export interface EngineCase {
+  streams: number;
+  floor: EngineSide;
+  lmx: EngineSide;
+  peer?: EngineSide;
+  /** Floor only: tokens per llama_decode in the decode phase (every sequence in every batch: = streams). */
+  floorTokensPerDecode?: number;
+  /** LMX ÷ floor and LMX ÷ peer: decode (below 1: LMX slower) and TTFT (above 1: LMX slower). */
+  lmxToFloor: { decode?: number; ttft?: number };
+  lmxToPeer?: { decode?: number; ttft?: number };
+}
+
+export interface EngineFigures {
+  tokens: number;
+  rounds: number;
+  threads: number;
+  uvThreadpoolSize: string;
+  prompt: string;
+  peer?: { url: string; model: string };
+  cases: EngineCase[];
+}
+
+export interface EngineOptions {
+  lmxUrl: string;
+  modelPath: string;
+  threads: number;
+  gpu: 'auto' | 'off';
+  /** The server's context shape, so the floor decodes in a context like the server's. */
+  sequences: number;
+  contextSize: number;
+  tokens: number;
+  rounds: number;
+  streams: readonly number[];
+  /** Base URL of the peer (with or without /v1), and optionally its model id (default: its first). */
+  peerUrl?: string;
+  peerModel?: string;
+  timeoutMs: number;
+  log: (line: string) => void;
+}
+
+export async function measureEngine(options: EngineOptions): Promise<EngineFigures> {
+  const prompt = builtInPrompts('short')[0]!.text;
+  const floor = await AddonFloor.open(nodeLlamaCpp, {
+    modelPath: options.modelPath,
+    threads: options.threads,
+    gpu: options.gpu,
+    sequences: options.sequences,
+    contextSize: options.contextSize,
+  });
+  const lmx: BenchTarget = { label: 'LMX', baseUrl: options.lmxUrl };
+  const peer: BenchTarget | undefined = options.peerUrl
+    ? { label: 'peer', baseUrl: parseTargetUrl(openAiBase(options.peerUrl), false) }
+    : undefined;
+  const samples = new Map<string, { decode: number; ttft: number; failed: number; perDecode?: number }[]>();
+  const add = (key: string, sample: { decode: number; ttft: number; failed: number; perDecode?: number }) =>
+    samples.set(key, [...(samples.get(key) ?? []), sample]);
+  let peerModel = options.peerModel;
+  try {
+    const promptTokens = floor.tokenize(prompt);
+    // Warm-up of every side, unmeasured.
+    await floor.run({ streams: 1, promptTokens, tokens: 8, maxSeconds: 30 });
+    for (let round = 0; round < options.rounds; round++) {
+      for (const streams of options.streams) {
+        const bare = await floor.run({ streams, promptTokens, tokens: options.tokens, maxSeconds: 120 });
+        add(`floor/${streams}`, {
+          decode: bare.tokPerSec,
+          ttft: bare.ttftMs,
+          failed: 0,
+          perDecode: bare.tokensPerDecode,
+        });
+        add(`lmx/${streams}`, httpSample(await overHttp(lmx, undefined, streams, round === 0, options)));
+        if (peer) {
+          const result = await overHttp(peer, peerModel, streams, round === 0, options);
+          peerModel ??= result.targets[0]?.models[0];
+          add(`peer/${streams}`, httpSample(result));
+        }
+        const last = (key: string) => samples.get(key)?.at(-1);
+        options.log(
+          `   round ${round + 1}, ${streams} stream${streams > 1 ? 's' : ''}: floor ${fmt(last(`floor/${streams}`)?.decode)} tok/s, ` +
+            `LMX ${fmt(last(`lmx/${streams}`)?.decode)} tok/s` +
+            (peer ? `, peer ${fmt(last(`peer/${streams}`)?.decode)} tok/s` : ''),
+        );
+      }
+    }
+  } finally {
+    await floor.dispose();
+  }
+  const side = (key: string): EngineSide => {
+    const list = samples.get(key) ?? [];
+    return {
+      decodeTokensPerSecond: median(list.map((s) => s.decode).filter(Number.isFinite)),
+      ttftMs: median(list.map((s) => s.ttft).filter(Number.isFinite)),
+      rounds: list.map((s) => Math.round(s.decode * 10) / 10),
+      ...(key.startsWith('floor/') ? {} : { failed: list.reduce((sum, s) => sum + s.failed, 0) }),
+    };
+  };
+  const cases = options.streams.map((streams): EngineCase => {
+    const floorSide = side(`floor/${streams}`);
+    const lmxSide = side(`lmx/${streams}`);
+    const peerSide = peer ? side(`peer/${streams}`) : undefined;
+    return {
+      streams,
+      floor: floorSide,
+      lmx: lmxSide,
+      peer: peerSide,
+      floorTokensPerDecode: median((samples.get(`floor/${streams}`) ?? []).flatMap((s) => s.perDecode ?? [])),
+      lmxToFloor: compare(lmxSide, floorSide),
+      lmxToPeer: peerSide ? compare(lmxSide, peerSide) : undefined,
+    };
+  });
+  return {
+    tokens: options.tokens,
+    rounds: options.rounds,
+    threads: options.threads,
+    uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? 'default (4)',
+    prompt,
+    peer: peer ? { url: peer.baseUrl, model: peerModel ?? '?' } : undefined,
+    cases,
+  };
+}
+
+/** `streams` concurrent fixed-length greedy completions on one target (one request per stream). */
+function overHttp(
+  target: BenchTarget,
+  model: string | undefined,
+  streams: number,
+  warmup: boolean,
+  options: EngineOptions,
+): Promise<BenchResult> {
+  return runBench({
+    targets: [target],
+    models: model ? [model] : [],
+    scenario: 'burst',
+    concurrency: streams,
+    requests: streams,
+    durationMs: options.timeoutMs,
+    maxTokens: options.tokens,
+    promptSet: 'short',
+    prompts: builtInPrompts('short').slice(0, 1),
+    endpoint: 'completions',
+    ignoreEos: true,
+    temperature: 0,
+    includeUsage: true,
+    timeoutMs: options.timeoutMs,
+    warmup,
+  });
+}
+
+/**
+ * Aggregate decode rate of concurrent requests: the sum of each stream's rate after its first token
+ * (1000 ÷ TPOT), the same quantity the floor measures; TTFT: the median request's.
+ */
+function httpSample(result: BenchResult): { decode: number; ttft: number; failed: number } {
+  const ok = result.requests.filter(
+    (r) => r.outcome.class === 'ok' && r.tpotMs !== undefined && r.ttftMs !== undefined,
+  );
+  const expected = result.settings.maxTokens;
+  const short = ok.filter((r) => (r.outputTokens ?? 0) < expected).length;
+  return {
+    decode: ok.reduce((sum, r) => sum + 1000 / (r.tpotMs as number), 0),
+    ttft: median(ok.map((r) => r.ttftMs as number)) ?? Number.NaN,
+    failed: result.requests.length - ok.length + short,
+  };
+}
+
+function compare(a: EngineSide, b: EngineSide): { decode?: number; ttft?: number } {
+  return {
+    decode: ratio(a.decodeTokensPerSecond, b.decodeTokensPerSecond),
+    ttft: ratio(a.ttftMs, b.ttftMs),
+  };
+}
+
+/** Accepts `http://host:port` or `http://host:port/v1`. */
+function openAiBase(url: string): string {
+  const trimmed = url.replace(/\/+$/, '');
+  return trimmed.endsWith('/v1') ? trimmed : `${trimmed}/v1`;
+}
+
+function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined || b === 0 ? undefined : a / b;
+}
+
+function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function fmt(value: number | undefined): string {
+  return value === undefined ? '—' : Math.round(value).toString();
+}
