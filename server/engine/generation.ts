@@ -1,9 +1,11 @@
 import {
   LlamaChat,
   LlamaCompletion,
+  TokenBias,
   type ChatHistoryItem,
   type LlamaContextSequence,
   type LLamaContextualRepeatPenalty,
+  type LlamaModel,
 } from 'node-llama-cpp';
 
 export interface ChatTurn {
@@ -24,6 +26,8 @@ export interface SamplingOptions {
   stop: readonly string[];
   presencePenalty: number;
   frequencyPenalty: number;
+  /** Ban the model's end-of-generation tokens, so only maxTokens, a stop string or the context ends it. */
+  ignoreEos: boolean;
 }
 
 /** Why a generation ended, in engine terms; the API maps it to OpenAI's finish_reason. */
@@ -64,6 +68,7 @@ export async function generateOnSequence(
     topK: sampling.topK,
     seed: sampling.seed,
     repeatPenalty: repeatPenalty(sampling),
+    tokenBias: sampling.ignoreEos ? endOfGenerationBan(sequence.model) : undefined,
     customStopTriggers: sampling.stop.length > 0 ? sampling.stop : undefined,
     onToken: (tokens: readonly unknown[]) => {
       timeToFirstTokenMs ??= performance.now() - startedAt;
@@ -119,6 +124,22 @@ function repeatPenalty(sampling: SamplingOptions): false | LLamaContextualRepeat
     presencePenalty: sampling.presencePenalty,
     frequencyPenalty: sampling.frequencyPenalty,
   };
+}
+
+/**
+ * llama.cpp's ignore_eos: a -Infinity logit bias on EOS (and EOT, when the model has one).
+ * TokenBias.set deliberately skips end-of-generation tokens, so they go straight into the bias map that
+ * the native sampler applies as it is (node-llama-cpp is pinned; the ignore_eos tests catch a change).
+ */
+function endOfGenerationBan(model: LlamaModel): TokenBias {
+  const bias = TokenBias.for(model);
+  const biases = (bias as unknown as { _biases?: unknown })._biases;
+  if (!(biases instanceof Map))
+    throw new Error('node-llama-cpp TokenBias has no bias map: ignore_eos cannot work');
+  for (const token of [model.tokens.eos, model.tokens.eot]) {
+    if (token != null) biases.set(token, -Infinity);
+  }
+  return bias;
 }
 
 /** OpenAI messages → node-llama-cpp chat history; the model's own chat template formats it. */

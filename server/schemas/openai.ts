@@ -53,6 +53,8 @@ function samplingProperties(limits: RequestLimits) {
       Type.Object({ include_usage: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
     ),
     user: nullable(Type.String()),
+    // llama.cpp / vLLM extension: generate until max_tokens, whatever the model's end-of-text tokens say.
+    ignore_eos: nullable(Type.Boolean()),
     // Accepted only at the value that means "the default behaviour"; anything else is refused in the handler.
     n: nullable(Type.Integer({ minimum: 1 })),
     logprobs: nullable(Type.Union([Type.Boolean(), Type.Integer({ minimum: 0 })])),

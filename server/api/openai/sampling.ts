@@ -14,6 +14,7 @@ type SharedBody = Pick<
   | 'frequency_penalty'
   | 'n'
   | 'logprobs'
+  | 'ignore_eos'
 >;
 
 /** OpenAI request parameters → engine sampling options. Values the server cannot honour are a 400. */
@@ -32,6 +33,7 @@ export function samplingFromBody(body: SharedBody, maxTokens = body.max_tokens):
     stop: body.stop == null ? [] : typeof body.stop === 'string' ? [body.stop] : body.stop,
     presencePenalty: body.presence_penalty ?? 0,
     frequencyPenalty: body.frequency_penalty ?? 0,
+    ignoreEos: body.ignore_eos === true,
   };
 }
 
