@@ -83,11 +83,7 @@ export function benchCommand(): Command {
         .choices(['chat', 'completions'])
         .default('chat' as Endpoint),
     )
-    .option(
-      '--ignore-eos',
-      'send ignore_eos: true for a fixed output length (llama.cpp, vLLM; LMX refuses it)',
-      false,
-    )
+    .option('--ignore-eos', 'send ignore_eos: true for a fixed output length (LMX, llama.cpp, vLLM)', false)
     .option(
       '--temperature <t>',
       "sampling temperature of every request (default: the server's)",

@@ -13,7 +13,7 @@ export interface RequestSpec {
   prompt: BenchPrompt;
   endpoint: Endpoint;
   maxTokens: number;
-  /** Send `ignore_eos: true` (llama.cpp, vLLM); LMX refuses unknown parameters, so it is opt-in. */
+  /** Send `ignore_eos: true` (LMX, llama.cpp, vLLM); opt-in, as other servers may refuse it. */
   ignoreEos: boolean;
   /** Sampling temperature to send; undefined: the server's default. */
   temperature?: number;
