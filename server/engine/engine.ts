@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.ts';
 import { createLlamaRuntime, type Backend, type LlamaRuntime } from './llama.ts';
 import type { LoadedModel } from './loaded-model.ts';
 import { ModelPool, modelIdFromPath } from './model-pool.ts';
-import { chooseThreads, type ThreadChoice } from './threads.ts';
+import { chooseThreads, libuvPoolSize, type ThreadChoice } from './threads.ts';
 
 export interface ModelLoadOverrides {
   contextSize?: number;
@@ -34,6 +34,7 @@ export class Engine {
         threads: threadChoice.threads ?? 'engine default',
         calibrate: threadChoice.calibrationCandidates ?? null,
         reason: threadChoice.reason,
+        libuvThreadpoolSize: libuvPoolSize(),
       },
       'inference engine ready',
     );

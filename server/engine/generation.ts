@@ -7,6 +7,7 @@ import {
   type LLamaContextualRepeatPenalty,
   type LlamaModel,
 } from 'node-llama-cpp';
+import { firstStopIndex, StopStringScanner } from './stop-strings.ts';
 
 export interface ChatTurn {
   role: 'system' | 'developer' | 'user' | 'assistant';
@@ -36,7 +37,10 @@ export type StopCause = 'eos' | 'stop' | 'length' | 'aborted' | 'timeout';
 export interface GenerationResult {
   text: string;
   cause: StopCause;
+  /** The whole prompt, in tokens. */
   promptTokens: number;
+  /** Of the prompt, the tokens the sequence already held from an earlier request (not evaluated again). */
+  cachedPromptTokens: number;
   completionTokens: number;
   /** Milliseconds from the start of generation to the first output token (undefined if none). */
   timeToFirstTokenMs?: number;
@@ -59,8 +63,15 @@ export async function generateOnSequence(
   const meterBefore = sequence.tokenMeter.getState();
   const startedAt = performance.now();
   let timeToFirstTokenMs: number | undefined;
+  // LlamaCompletion misses stop strings (see stop-strings.ts): completions find them in the streamed text
+  // and end the generation through the abort signal; LlamaChat matches them itself.
+  const stopScanner =
+    input.kind === 'completion' && sampling.stop.length > 0
+      ? new StopStringScanner(sampling.stop)
+      : undefined;
+  const stopStringFound = new AbortController();
   const common = {
-    signal: hooks.signal,
+    signal: stopScanner ? AbortSignal.any([hooks.signal, stopStringFound.signal]) : hooks.signal,
     stopOnAbortSignal: true,
     maxTokens: sampling.maxTokens,
     temperature: sampling.temperature,
@@ -69,12 +80,18 @@ export async function generateOnSequence(
     seed: sampling.seed,
     repeatPenalty: repeatPenalty(sampling),
     tokenBias: sampling.ignoreEos ? endOfGenerationBan(sequence.model) : undefined,
-    customStopTriggers: sampling.stop.length > 0 ? sampling.stop : undefined,
+    customStopTriggers: input.kind === 'chat' && sampling.stop.length > 0 ? sampling.stop : undefined,
     onToken: (tokens: readonly unknown[]) => {
       timeToFirstTokenMs ??= performance.now() - startedAt;
       hooks.onTokens?.(tokens.length);
     },
-    onTextChunk: hooks.onText,
+    onTextChunk: stopScanner
+      ? (chunk: string) => {
+          const released = stopScanner.push(chunk);
+          if (released !== '') hooks.onText?.(released);
+          if (stopScanner.found) stopStringFound.abort();
+        }
+      : hooks.onText,
   };
 
   let text: string;
@@ -94,15 +111,29 @@ export async function generateOnSequence(
       const result = await completion.generateCompletionWithMeta(input.prompt, common);
       text = result.response;
       stopReason = result.metadata.stopReason;
+      if (stopScanner?.found) {
+        text = text.slice(0, firstStopIndex(text, sampling.stop));
+        stopReason = 'customStopTrigger';
+      } else {
+        const held = stopScanner?.flush() ?? '';
+        if (held !== '') hooks.onText?.(held);
+      }
     } finally {
       completion.dispose({ disposeSequence: false });
     }
   }
   const usage = sequence.tokenMeter.diff(meterBefore);
+  // The meter counts the tokens evaluated now; a prompt that starts like the sequence's previous one reuses
+  // those (prompt cache). The whole prompt is what the sequence holds minus what was generated.
+  const promptTokens = Math.max(
+    usage.usedInputTokens,
+    sequence.contextTokens.length - usage.usedOutputTokens,
+  );
   return {
     text,
     cause: stopCause(stopReason, hooks.signal),
-    promptTokens: usage.usedInputTokens,
+    promptTokens,
+    cachedPromptTokens: promptTokens - usage.usedInputTokens,
     // The meter counts every generated token, including ones held back while matching a stop sequence.
     completionTokens: usage.usedOutputTokens,
     timeToFirstTokenMs,

@@ -7,6 +7,7 @@ import {
   type GenerationResult,
   type SamplingOptions,
 } from './generation.ts';
+import { historyAfter, SequencePool } from './sequence-pool.ts';
 
 export interface LoadOptions {
   contextSize: number;
@@ -19,7 +20,7 @@ export interface LoadOptions {
   gpuLayers?: number | 'auto';
 }
 
-/** What a generation waits for and then gets: one sequence of the model's shared context. */
+/** What a generation waits for and then gets: one sequence of the model's shared context (kept warm between requests). */
 export interface GenerationRun {
   /** Resolves when a slot is granted (rejects with queue_full / queue_timeout / the abort reason). */
   admitted: Promise<void>;
@@ -43,6 +44,7 @@ export class LoadedModel {
   generatedTokens = 0;
   #inflight = 0;
   #recentTtftMs: number[] = [];
+  readonly #sequences: SequencePool;
 
   constructor(
     readonly id: string,
@@ -53,10 +55,16 @@ export class LoadedModel {
     queueLimits: Omit<AdmissionLimits, 'concurrency'>,
   ) {
     this.admission = new AdmissionQueue({ ...queueLimits, concurrency: context.totalSequences });
+    this.#sequences = new SequencePool(context);
   }
 
   get inflight(): number {
     return this.#inflight;
+  }
+
+  /** Sequences generations hold now (idle ones keep their tokens for the next request: prompt cache). */
+  get busySequences(): number {
+    return this.#sequences.busy;
   }
 
   get contextSize(): number {
@@ -79,12 +87,13 @@ export class LoadedModel {
           this.lastUsedAt = Date.now();
           const timeout = AbortSignal.timeout(hooks.timeoutMs);
           const signal = AbortSignal.any([hooks.signal, timeout]);
-          const sequence = this.context.getSequence();
+          const sequence = this.#sequences.take(input);
+          let result: GenerationResult;
+          // Counted live, so throughput figures move while a long generation runs; squared with the
+          // exact count at the end.
+          let counted = 0;
           try {
-            // Counted live, so throughput figures move while a long generation runs; squared with the
-            // exact count at the end.
-            let counted = 0;
-            const result = await generateOnSequence(sequence, input, sampling, {
+            result = await generateOnSequence(sequence, input, sampling, {
               signal,
               onText: hooks.onText,
               onTokens: (count) => {
@@ -92,14 +101,15 @@ export class LoadedModel {
                 this.generatedTokens += count;
               },
             });
-            this.generatedTokens += result.completionTokens - counted;
-            if (result.timeToFirstTokenMs !== undefined) this.#recentTtftMs.push(result.timeToFirstTokenMs);
-            return timeout.aborted && !hooks.signal.aborted
-              ? { ...result, cause: 'timeout' as const }
-              : result;
-          } finally {
-            await sequence.dispose();
+          } catch (error) {
+            // A generation that failed (not one that was stopped) may leave the sequence's state half-done.
+            await this.#sequences.discard(sequence);
+            throw error;
           }
+          this.#sequences.release(sequence, historyAfter(input, result.text));
+          this.generatedTokens += result.completionTokens - counted;
+          if (result.timeToFirstTokenMs !== undefined) this.#recentTtftMs.push(result.timeToFirstTokenMs);
+          return timeout.aborted && !hooks.signal.aborted ? { ...result, cause: 'timeout' as const } : result;
         } finally {
           release();
         }

@@ -116,7 +116,7 @@ export class ModelPool {
     if (!candidates || candidates.length < 2) return request.threads;
     let choice = this.#calibrated.get(request.path);
     if (!choice) {
-      const result = await calibrateThreads(createContextProbeFactory(model), candidates);
+      const result = await calibrateThreads(createContextProbeFactory(model, request.parallel), candidates);
       choice = { threads: result.threads, reason: result.reason };
       this.#calibrated.set(request.path, choice);
       this.logger.info(

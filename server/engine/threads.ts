@@ -2,10 +2,13 @@
  * Decode thread count per backend (issue 8; measurements in bench/engine-study.md).
  *
  * node-llama-cpp's prebuilt CPU binary has no OpenMP and attaches no persistent ggml threadpool, so every
- * llama_decode with threads > 1 creates and joins worker threads; on few or busy cores those fight the JS
- * thread, libuv's pool and other processes, and ggml's spin barriers degrade into taking turns. Its default
- * (max(4, cores)) is therefore the worst choice on small machines. On GPU backends the GPU does the work and
- * node-llama-cpp's default stands unless configured.
+ * llama_decode with threads > 1 creates and joins its worker threads. That alone is cheap; what collapses it is
+ * that the addon runs each decode on whichever libuv pool thread is free, so consecutive decodes hop between
+ * threads (and cores), and ggml's spin barriers then wait for descheduled workers: 3× slower than 1 thread on
+ * a 2-vCPU machine, reproduced in plain C (bench/engine-study.md). With one libuv thread
+ * (UV_THREADPOOL_SIZE=1, set before the process starts) decodes stay on one thread and 2 threads work, at the
+ * price of file I/O queueing behind every decode. node-llama-cpp's default (max(4, cores)) is the worst choice
+ * on small machines. On GPU backends the GPU does the work and node-llama-cpp's default stands unless configured.
  *
  * - `chooseThreads` is the pure policy (no I/O): configured > GPU default > CPU heuristic, plus the candidates
  *   worth calibrating on this CPU.
@@ -32,6 +35,18 @@ export interface ThreadPolicyInput {
   configured: number;
   /** Cores this process may use; default os.availableParallelism(). */
   cpuCount?: number;
+  /** Threads of libuv's pool, where the addon runs each decode; default libuvPoolSize(). */
+  libuvPool?: number;
+}
+
+/** libuv's pool size as libuv reads it (uv_threadpool init): 4, or atoi(UV_THREADPOOL_SIZE) with 0 → 1, ≤ 1024. */
+export function libuvPoolSize(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.UV_THREADPOOL_SIZE;
+  if (raw === undefined) return 4;
+  const value = Number.parseInt(raw.trim(), 10);
+  if (!Number.isFinite(value) || value === 0) return 1;
+  // A negative value wraps around in libuv's unsigned count and is clamped to the maximum.
+  return value < 0 ? 1024 : Math.min(value, 1024);
 }
 
 /** Pure policy; see the module comment and bench/engine-study.md for the figures behind it. */
@@ -39,6 +54,7 @@ export function chooseThreads({
   backend,
   configured,
   cpuCount = os.availableParallelism(),
+  libuvPool = libuvPoolSize(),
 }: ThreadPolicyInput): ThreadChoice {
   if (Number.isInteger(configured) && configured > 0)
     return { threads: configured, reason: 'configured (engine.threads)' };
@@ -50,7 +66,10 @@ export function chooseThreads({
   if (cores <= 2)
     return {
       threads: 1,
-      reason: `cpu: ${cores} cores; 1 thread avoids per-decode thread creation, which collapses under any other load`,
+      reason:
+        libuvPool === 1
+          ? `cpu: ${cores} cores; decodes stay on libuv's one pool thread (UV_THREADPOOL_SIZE=1): 1 or ${cores} threads, calibrated`
+          : `cpu: ${cores} cores; decodes hop between libuv's ${libuvPool} pool threads, where more than 1 decode thread collapses (UV_THREADPOOL_SIZE=1 avoids it)`,
       calibrationCandidates: candidates,
     };
   const half = Math.floor(cores / 2);
@@ -163,18 +182,26 @@ function median(values: readonly number[]): number {
 }
 
 /**
- * Probes for a loaded model: a small one-sequence context per candidate, one token evaluated per step
- * (a decode without sampling, which is what the thread count changes). History is cleared before it fills.
+ * Probes for a loaded model: a small one-sequence context per candidate; a step is one decode of 1 token (a
+ * lone stream) and one of `batchTokens` tokens (the server's parallel sequences, all busy), without sampling,
+ * which is what the thread count changes: more threads often help a full batch more than a lone token.
+ * History is cleared before it fills.
  */
-export function createContextProbeFactory(model: LlamaModel, contextSize = 128): ThreadProbeFactory {
+export function createContextProbeFactory(
+  model: LlamaModel,
+  batchTokens = 1,
+  contextSize = 128,
+): ThreadProbeFactory {
   const token: Token = model.tokens.bos ?? model.tokenize('a', false)[0] ?? (0 as Token);
+  const batch = Array.from({ length: Math.max(1, Math.min(batchTokens, 16)) }, () => token);
   return async (threads) => {
     const context: LlamaContext = await model.createContext({ contextSize, sequences: 1, threads });
     const sequence: LlamaContextSequence = context.getSequence();
     return {
       async step() {
-        if (sequence.nextTokenIndex >= contextSize - 2) await sequence.clearHistory();
+        if (sequence.nextTokenIndex >= contextSize - 2 - batch.length) await sequence.clearHistory();
         await sequence.evaluateWithoutGeneratingNewTokens([token]);
+        if (batch.length > 1) await sequence.evaluateWithoutGeneratingNewTokens(batch);
       },
       async dispose() {
         await context.dispose();

@@ -21,6 +21,8 @@ export interface HealthSources {
     threads: number | null;
     calibrate: readonly number[] | null;
     threadsReason: string;
+    /** libuv's pool, where the addon runs every decode (UV_THREADPOOL_SIZE). */
+    libuvThreadpoolSize: number;
   };
   models(): ModelHealthFigures[];
   /** Models that failed to load or to come back after a restart. */

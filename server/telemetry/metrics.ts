@@ -14,6 +14,8 @@ export interface MetricSources {
 export interface InferenceSample {
   model: string;
   promptTokens: number;
+  /** Of the prompt, tokens reused from the sequence's previous request (prompt cache). */
+  cachedPromptTokens: number;
   completionTokens: number;
   timeToFirstTokenSeconds?: number;
   /** Mean time per output token after the first. */
@@ -39,6 +41,7 @@ export class Metrics {
   readonly #ttft;
   readonly #tpot;
   readonly #promptTokens;
+  readonly #cachedPromptTokens;
   readonly #generatedTokens;
   readonly #rejected;
 
@@ -74,7 +77,13 @@ export class Metrics {
     });
     this.#promptTokens = new client.Counter({
       name: 'lmx_prompt_tokens_total',
-      help: 'Prompt tokens evaluated.',
+      help: 'Prompt tokens of inference requests (cached ones included).',
+      labelNames: ['model'] as const,
+      registers,
+    });
+    this.#cachedPromptTokens = new client.Counter({
+      name: 'lmx_prompt_cached_tokens_total',
+      help: 'Prompt tokens reused from an earlier request on the same sequence (prompt cache), not evaluated again.',
       labelNames: ['model'] as const,
       registers,
     });
@@ -185,6 +194,7 @@ export class Metrics {
   observeInference(sample: InferenceSample): void {
     const model = sample.model;
     this.#promptTokens.inc({ model }, sample.promptTokens);
+    this.#cachedPromptTokens.inc({ model }, sample.cachedPromptTokens);
     this.#generatedTokens.inc({ model }, sample.completionTokens);
     if (sample.timeToFirstTokenSeconds !== undefined)
       this.#ttft.observe({ model }, sample.timeToFirstTokenSeconds);

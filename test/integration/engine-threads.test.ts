@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { libuvPoolSize } from '../../server/engine/threads.ts';
 import { testModelPath } from '../fixtures/models.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -27,6 +28,7 @@ describe('decode threads', () => {
       backend: 'cpu',
       threads: 1,
       threadsReason: 'configured (engine.threads)',
+      libuvThreadpoolSize: libuvPoolSize(),
     });
     expect(components.find((c) => c.name === `model:${model}`)!.details).toMatchObject({ threads: 1 });
   });

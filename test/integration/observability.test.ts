@@ -67,6 +67,7 @@ describe('GET /metrics', () => {
     'lmx_time_to_first_token_seconds',
     'lmx_time_per_output_token_seconds',
     'lmx_prompt_tokens_total',
+    'lmx_prompt_cached_tokens_total',
     'lmx_generated_tokens_total',
     'lmx_queued_requests',
     'lmx_inflight_requests',

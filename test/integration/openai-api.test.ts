@@ -225,3 +225,124 @@ describe.runIf(storiesModelPath())('a real model (stories260K)', () => {
     }
   });
 });
+
+// Stop strings containing a space, on a SentencePiece vocabulary, where words carry their leading space
+// ("▁Lily"). Each string is checked to be in the greedy answer without stop, so the expected answer is
+// that answer cut right before it; streamed, no chunk may carry any part of it.
+describe.runIf(storiesModelPath())('stop strings with spaces on a real model (stories260K)', () => {
+  let stories: TestServer;
+  beforeAll(async () => {
+    stories = await startTestServer({ startupModels: [storiesModelPath()!] });
+  });
+  afterAll(async () => stories?.stop());
+
+  const maxTokens = 40;
+  const completion = {
+    model: 'stories260K',
+    prompt: 'Once upon a time',
+    max_tokens: maxTokens,
+    temperature: 0,
+  };
+  const chat = {
+    model: 'stories260K',
+    messages: user('Once upon a time'),
+    max_tokens: maxTokens,
+    temperature: 0,
+  };
+
+  const completionText = async (stop?: string[]) => {
+    const answer = await stories.openai.completions.create({ ...completion, stop });
+    return { text: answer.choices[0]!.text, finishReason: answer.choices[0]!.finish_reason };
+  };
+  const streamedCompletionText = async (stop: string[]) => {
+    const stream = await stories.openai.completions.create({ ...completion, stop, stream: true });
+    const chunks: string[] = [];
+    let finishReason: string | null | undefined;
+    for await (const chunk of stream) {
+      chunks.push(chunk.choices[0]!.text);
+      finishReason = chunk.choices[0]!.finish_reason ?? finishReason;
+    }
+    return { chunks, text: chunks.join(''), finishReason };
+  };
+  const chatText = async (stop?: string[]) => {
+    const answer = await stories.openai.chat.completions.create({ ...chat, stop });
+    return { text: answer.choices[0]!.message.content!, finishReason: answer.choices[0]!.finish_reason };
+  };
+  const streamedChatText = async (stop: string[]) => {
+    const stream = await stories.openai.chat.completions.create({ ...chat, stop, stream: true });
+    const chunks: string[] = [];
+    let finishReason: string | null | undefined;
+    for await (const chunk of stream) {
+      chunks.push(chunk.choices[0]?.delta?.content ?? '');
+      finishReason = chunk.choices[0]?.finish_reason ?? finishReason;
+    }
+    return { chunks, text: chunks.join(''), finishReason };
+  };
+
+  /** The greedy answer without stop, cut right before the stop string (which it must contain past its start). */
+  const cutBefore = (free: string, stop: string) => {
+    const at = free.indexOf(stop);
+    expect(at, `${JSON.stringify(stop)} in ${JSON.stringify(free)}`).toBeGreaterThan(0);
+    return free.slice(0, at);
+  };
+
+  // ", there was a little girl named Lily. She loved to play outside …"
+  it.each([
+    ['a leading space', ' Lily'],
+    ['an inner space', 'd to'],
+  ])('completions stop at a stop string with %s, whole and streamed', async (_, stop) => {
+    const free = await completionText();
+    expect(free.finishReason).toBe('length');
+    const expected = cutBefore(free.text, stop);
+
+    const whole = await completionText([stop]);
+    expect(whole.finishReason).toBe('stop');
+    expect(whole.text).toBe(expected);
+
+    const streamed = await streamedCompletionText([stop]);
+    expect(streamed.finishReason).toBe('stop');
+    expect(streamed.text).toBe(expected);
+    expect(streamed.chunks.join('')).not.toContain(stop);
+  });
+
+  // "is a small bird. Where is a small bird, …"
+  it.each([
+    ['a leading space', ' small'],
+    ['an inner space', 'all b'],
+  ])('chat completions stop at a stop string with %s, whole and streamed', async (_, stop) => {
+    const free = await chatText();
+    expect(free.finishReason).toBe('length');
+    const expected = cutBefore(free.text, stop);
+
+    const whole = await chatText([stop]);
+    expect(whole.finishReason).toBe('stop');
+    expect(whole.text).toBe(expected);
+
+    const streamed = await streamedChatText([stop]);
+    expect(streamed.finishReason).toBe('stop');
+    expect(streamed.text).toBe(expected);
+  });
+
+  it('ends at the earliest of several stop strings, with or without spaces', async () => {
+    const free = await completionText();
+    // "Lily" comes after " named", which comes before it: " named" wins whichever is listed first.
+    const expected = cutBefore(free.text, ' named');
+    for (const stop of [
+      ['Lily', ' named'],
+      [' named', 'Lily'],
+    ]) {
+      const whole = await completionText(stop);
+      expect(whole).toEqual({ text: expected, finishReason: 'stop' });
+      const streamed = await streamedCompletionText(stop);
+      expect({ text: streamed.text, finishReason: streamed.finishReason }).toEqual(whole);
+    }
+  });
+
+  it('does not stop at a string that is in the answer only with its spaces removed', async () => {
+    // " named Lily" detokenized token by token, without their leading spaces, reads "namedLily".
+    const free = await completionText();
+    expect(free.text).toContain(' named Lily');
+    const unchanged = await completionText(['namedLily']);
+    expect(unchanged).toEqual(free);
+  });
+});

@@ -87,14 +87,14 @@ describe('ignore_eos', () => {
 
   it('a stop string still ends a generation that ignores EOS', async () => {
     const full = await lmx.openai.completions.create({ ...completionRequest(), ...ignoringEos });
-    // A whole word from the middle of the answer; letters only, as stop strings that contain a space do not
-    // match on SentencePiece vocabularies yet (a separate issue).
-    const stop = [...full.choices[0]!.text.matchAll(/\b[A-Za-z]{3,}\b/g)].find((m) => m.index >= 20)?.[0];
+    // A whole word from the middle of the answer, with its leading space.
+    const stop = [...full.choices[0]!.text.matchAll(/ [A-Za-z]{3,}\b/g)].find((m) => m.index >= 20)?.[0];
     expect(stop).toBeDefined();
     const stopped = await lmx.openai.completions.create({ ...completionRequest(), ...ignoringEos, stop });
     expect(stopped.choices[0]!.finish_reason).toBe('stop');
     expect(stopped.usage!.completion_tokens).toBeLessThan(maxTokens);
     expect(full.choices[0]!.text.startsWith(stopped.choices[0]!.text)).toBe(true);
+    expect(stopped.choices[0]!.text).not.toContain(stop);
   });
 
   it('400 invalid_value naming ignore_eos when it is not a boolean, on both routes', async () => {

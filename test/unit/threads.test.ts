@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   calibrateThreads,
   chooseThreads,
+  libuvPoolSize,
   threadCandidates,
   type ThreadProbe,
 } from '../../server/engine/threads.ts';
@@ -32,6 +33,14 @@ describe('chooseThreads', () => {
     const two = chooseThreads({ backend: 'cpu', configured: 0, cpuCount: 2 });
     expect(two.threads).toBe(1);
     expect(two.calibrationCandidates).toEqual([1, 2]);
+  });
+
+  it("says in its reason whether decodes hop between libuv's pool threads", () => {
+    const hopping = chooseThreads({ backend: 'cpu', configured: 0, cpuCount: 2, libuvPool: 4 });
+    expect(hopping.reason).toMatch(/hop between libuv's 4 pool threads/);
+    const pinned = chooseThreads({ backend: 'cpu', configured: 0, cpuCount: 2, libuvPool: 1 });
+    expect(pinned.reason).toMatch(/UV_THREADPOOL_SIZE=1/);
+    expect(pinned.calibrationCandidates).toEqual([1, 2]);
   });
 
   it('picks half the cores on bigger CPUs and offers 1, half, all-but-one', () => {
@@ -129,5 +138,16 @@ describe('calibrateThreads', () => {
     // the failing probe fails during warm-up and is dropped (and disposed) there
     expect(result.threads).toBe(1);
     expect(disposed.sort()).toEqual([1, 2]);
+  });
+});
+
+describe('libuvPoolSize', () => {
+  it('reads UV_THREADPOOL_SIZE the way libuv does', () => {
+    expect(libuvPoolSize({})).toBe(4);
+    expect(libuvPoolSize({ UV_THREADPOOL_SIZE: '1' })).toBe(1);
+    expect(libuvPoolSize({ UV_THREADPOOL_SIZE: '16' })).toBe(16);
+    expect(libuvPoolSize({ UV_THREADPOOL_SIZE: '0' })).toBe(1);
+    expect(libuvPoolSize({ UV_THREADPOOL_SIZE: 'many' })).toBe(1);
+    expect(libuvPoolSize({ UV_THREADPOOL_SIZE: '5000' })).toBe(1024);
   });
 });

@@ -150,6 +150,7 @@ export async function respondWithGeneration(
     prompt_tokens: result.promptTokens,
     completion_tokens: result.completionTokens,
     total_tokens: result.promptTokens + result.completionTokens,
+    prompt_tokens_details: { cached_tokens: result.cachedPromptTokens },
   };
   if (sse) {
     sse.send({
@@ -185,6 +186,7 @@ function recordInference(request: FastifyRequest, metrics: Metrics, outcome: Inf
   metrics.observeInference({
     model: outcome.model,
     promptTokens: result.promptTokens,
+    cachedPromptTokens: result.cachedPromptTokens,
     completionTokens: result.completionTokens,
     timeToFirstTokenSeconds:
       result.timeToFirstTokenMs === undefined ? undefined : result.timeToFirstTokenMs / 1000,
@@ -195,6 +197,7 @@ function recordInference(request: FastifyRequest, metrics: Metrics, outcome: Inf
     {
       model: outcome.model,
       promptTokens: result.promptTokens,
+      cachedPromptTokens: result.cachedPromptTokens,
       completionTokens: result.completionTokens,
       ttftMs: result.timeToFirstTokenMs === undefined ? null : Math.round(result.timeToFirstTokenMs),
       totalMs: Math.round(outcome.totalMs),
