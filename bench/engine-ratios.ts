@@ -172,7 +172,7 @@ function overHttp(
  * Aggregate decode rate of concurrent requests: the sum of each stream's rate after its first token
  * (1000 ÷ TPOT), the same quantity the floor measures; TTFT: the median request's.
  */
-function httpSample(result: BenchResult): { decode: number; ttft: number; failed: number } {
+export function httpSample(result: BenchResult): { decode: number; ttft: number; failed: number } {
   const ok = result.requests.filter(
     (r) => r.outcome.class === 'ok' && r.tpotMs !== undefined && r.ttftMs !== undefined,
   );
@@ -190,6 +190,24 @@ function compare(a: EngineSide, b: EngineSide): { decode?: number; ttft?: number
     decode: ratio(a.decodeTokensPerSecond, b.decodeTokensPerSecond),
     ttft: ratio(a.ttftMs, b.ttftMs),
   };
+}
+
+/**
+ * LMX_PEER_URL: one OpenAI-compatible base URL for every model, or per model as
+ * `bench100m=http://127.0.0.1:8089,stories260K=http://127.0.0.1:8090` (a llama-server serves one model).
+ */
+export function peerFor(modelName: string, setting: string | undefined): string | undefined {
+  if (!setting) return undefined;
+  const entries = setting
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  if (entries.length === 1 && !/^[^=/:]+=/.test(entries[0]!)) return entries[0];
+  for (const entry of entries) {
+    const at = entry.indexOf('=');
+    if (at > 0 && entry.slice(0, at) === modelName) return entry.slice(at + 1);
+  }
+  return undefined;
 }
 
 /** Accepts `http://host:port` or `http://host:port/v1`. */

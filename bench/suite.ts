@@ -17,7 +17,7 @@ import { writeReport } from '../server/loadgen/report-files.ts';
 import type { ScenarioName } from '../server/loadgen/scenarios.ts';
 import { ensureGeneratedModel, storiesModelPath } from '../test/fixtures/models.ts';
 import { repoRoot, spawnServer, waitUntilReady, type ServerProcess } from '../test/helpers/server.ts';
-import { measureEngine } from './engine-ratios.ts';
+import { measureEngine, peerFor } from './engine-ratios.ts';
 import { InProcessEngine, summarizeInProcess, type InProcessRun } from './in-process.ts';
 import { renderSuiteHtml } from './suite-report.ts';
 import type { CaseFigures, ModelRun, SuiteResult } from './suite-types.ts';
@@ -163,7 +163,7 @@ async function main(flags: SuiteFlags): Promise<void> {
         );
       }
       if (!flags.overheadOnly) {
-        const peerUrl = process.env.LMX_PEER_URL || undefined;
+        const peerUrl = peerFor(model.name, process.env.LMX_PEER_URL);
         log(
           `-- engine: ${engineTokens} greedy tokens at 1 and 4 streams, LMX ÷ addon floor${peerUrl ? ` and ÷ peer ${peerUrl}` : ' (set LMX_PEER_URL for a peer)'}`,
         );
