@@ -286,41 +286,31 @@ describe.runIf(storiesModelPath())('stop strings with spaces on a real model (st
     return free.slice(0, at);
   };
 
-  // ", there was a little girl named Lily. She loved to play outside …"
+  // Completions: ", there was a little girl named Lily. She loved to play outside …";
+  // chat: "is a small bird. Where is a small bird, …".
+  const routes = {
+    completions: { whole: completionText, streamed: streamedCompletionText },
+    'chat completions': { whole: chatText, streamed: streamedChatText },
+  };
   it.each([
-    ['a leading space', ' Lily'],
-    ['an inner space', 'd to'],
-  ])('completions stop at a stop string with %s, whole and streamed', async (_, stop) => {
-    const free = await completionText();
+    ['completions', 'a leading space', ' Lily'],
+    ['completions', 'an inner space', 'd to'],
+    ['chat completions', 'a leading space', ' small'],
+    ['chat completions', 'an inner space', 'all b'],
+  ] as const)('%s stop at a stop string with %s, whole and streamed', async (route, _, stop) => {
+    const { whole: wholeText, streamed: streamedText } = routes[route];
+    const free = await wholeText();
     expect(free.finishReason).toBe('length');
     const expected = cutBefore(free.text, stop);
 
-    const whole = await completionText([stop]);
+    const whole = await wholeText([stop]);
     expect(whole.finishReason).toBe('stop');
     expect(whole.text).toBe(expected);
 
-    const streamed = await streamedCompletionText([stop]);
+    const streamed = await streamedText([stop]);
     expect(streamed.finishReason).toBe('stop');
     expect(streamed.text).toBe(expected);
     expect(streamed.chunks.join('')).not.toContain(stop);
-  });
-
-  // "is a small bird. Where is a small bird, …"
-  it.each([
-    ['a leading space', ' small'],
-    ['an inner space', 'all b'],
-  ])('chat completions stop at a stop string with %s, whole and streamed', async (_, stop) => {
-    const free = await chatText();
-    expect(free.finishReason).toBe('length');
-    const expected = cutBefore(free.text, stop);
-
-    const whole = await chatText([stop]);
-    expect(whole.finishReason).toBe('stop');
-    expect(whole.text).toBe(expected);
-
-    const streamed = await streamedChatText([stop]);
-    expect(streamed.finishReason).toBe('stop');
-    expect(streamed.text).toBe(expected);
   });
 
   it('ends at the earliest of several stop strings, with or without spaces', async () => {
