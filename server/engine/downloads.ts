@@ -268,11 +268,14 @@ export async function stagedDownloads(modelsDir: string): Promise<string[]> {
 
 /**
  * ipull renames its progress file (`<name>.ipull`: the data so far with the progress record after it)
- * to the final name when a download is closed unfinished, and then no longer recognises it as a download
- * to resume. Put it back under the name ipull looks for, so the next attempt fetches only what is missing.
+ * to the final name when a download is closed unfinished while its progress reads 100% (it counts each
+ * finished chunk as a whole chunk, so a short last chunk finished early overstates it), and then no longer
+ * recognises it as a download to resume. Put it back under the name ipull looks for, so the next attempt fetches only what is missing.
  */
 async function keepResumable(downloader: ModelDownloader): Promise<void> {
-  // Wait for the close that the abort started (it is what renames the file).
+  // Closes a downloader the abort caught before it started. Otherwise ipull is already closing and this
+  // returns at once, but that close is over: download() returns only after it (the rename comes first, then
+  // the file is closed, then the fetches are aborted, which is what lets download() return).
   await downloader.cancel({ deleteTempFile: false }).catch(() => undefined);
   for (const file of downloader.filesInfo) {
     const progressFile = `${file.filePath}.ipull`;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -12,7 +12,8 @@ import { adminCall, recordEvents, type EventRecorder, adminHeavy } from '../help
 /**
  * Downloads from a local HTTP server on loopback (never the internet): a small GGUF, a large one
  * (a GGUF padded past ipull's 5 MB chunks, so resume has whole chunks to keep) whose first chunk is
- * sent slowly, a 404 and a body that is not a GGUF. Range requests are honoured, as real hosts do.
+ * sent slowly and never completely, a 404 and a body that is not a GGUF. Range requests are honoured, as
+ * real hosts do.
  */
 let small: Buffer;
 let large: Buffer;
@@ -20,7 +21,6 @@ let origin: string;
 let slowFirstChunk = true;
 /** Bytes served are counted per phase, so a slow response still trickling from phase 1 is not counted in 2. */
 let phase = 1;
-let fastChunksDone = 0;
 const served = new Map<string, number>();
 const files = new Map<string, Buffer>();
 let http404Server: http.Server;
@@ -49,18 +49,15 @@ function startOriginServer(): Promise<http.Server> {
     if (!(name === 'large.gguf' && slowFirstChunk && start === 0)) {
       // Only ranged requests count: the downloader probes with a plain GET that it drops after the headers.
       if (range) count(part.length);
-      if (range && start > 0) response.once('finish', () => (fastChunksDone += 1));
       return void response.end(part);
     }
-    // The first chunk trickles (bounded: 64 KB every 50 ms) until the client goes away.
+    // The first chunk trickles (64 KB every 50 ms) and its last 64 KB are held back until the client goes
+    // away: it is never complete when the server stops, however slow the machine.
+    const held = part.length - 65_536;
     let position = 0;
     const timer = setInterval(() => {
-      if (position >= part.length || response.destroyed) {
-        clearInterval(timer);
-        response.end();
-        return;
-      }
-      const slice = part.subarray(position, position + 65_536);
+      if (position >= held || response.destroyed) return clearInterval(timer);
+      const slice = part.subarray(position, Math.min(position + 65_536, held));
       position += slice.length;
       count(slice.length);
       response.write(slice);
@@ -92,6 +89,58 @@ const modelIds = async () =>
 const stagingEntries = async () => readdir(path.join(dataDir, 'models', '.downloads')).catch(() => []);
 const sha = (buffer: Buffer) => createHash('sha256').update(buffer).digest('hex');
 
+/** ipull's chunk states as it records them: 0 not started, 1 in progress, 2 complete. */
+const CHUNK_COMPLETE = 2;
+
+/**
+ * The chunk states ipull has persisted for the staged large.gguf (undefined if none yet). ipull keeps an
+ * unfinished download in `<name>.ipull`: the data at its final offsets, then, from the file's full size on,
+ * a JSON record `{ part, chunks, chunkSize, parallelStreams }` that it rewrites after each finished chunk
+ * (asynchronously, after the bytes have arrived). A restart reads that record and fetches only the chunks
+ * it does not mark complete, so the record is what a resume depends on.
+ */
+async function recordedChunks(): Promise<number[] | undefined> {
+  for (const entry of await stagingEntries()) {
+    const handle = await open(
+      path.join(dataDir, 'models', '.downloads', entry, 'large.gguf.ipull'),
+      'r',
+    ).catch(() => undefined);
+    if (!handle) continue;
+    try {
+      const { size } = await handle.stat();
+      if (size <= large.length) return undefined;
+      const record = Buffer.alloc(size - large.length);
+      await handle.read(record, 0, record.length, large.length);
+      return (JSON.parse(record.toString('utf8')) as { chunks: number[] }).chunks;
+    } catch {
+      return undefined; // caught mid-rewrite: read it again
+    } finally {
+      await handle.close();
+    }
+  }
+  return undefined;
+}
+
+const fastChunksRecorded = (chunks: number[] | undefined) =>
+  !!chunks && chunks.length > 1 && chunks.slice(1).every((state) => state === CHUNK_COMPLETE);
+
+/** Polls `check` until it returns a value other than undefined; fails with `what` and the last state seen. */
+async function waitUntil<T>(
+  what: string,
+  check: () => Promise<{ value: T | undefined; seen: unknown }>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { value, seen } = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) {
+      throw new Error(`${what} within ${timeoutMs / 1000} s (last seen: ${JSON.stringify(seen ?? null)})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 beforeAll(async () => {
   small = await readFile(await ensureGeneratedModel('tinyQ8'));
   large = Buffer.concat([await readFile(await ensureGeneratedModel('tiny')), Buffer.alloc(11 * 1024 ** 2)]);
@@ -112,6 +161,7 @@ beforeAll(async () => {
 afterAll(async () => {
   events?.close();
   await lmx?.stop();
+  http404Server?.closeAllConnections();
   http404Server?.close();
 });
 
@@ -173,15 +223,37 @@ describe('downloads', () => {
 
   it('resumes an interrupted download after a restart instead of starting over', async () => {
     const started = await admin('POST', '/admin/models/download', { uri: `${origin}/large.gguf` });
-    // Every chunk but the slow first one completes (2 of 3 ranges); then the server goes away mid-download.
-    await waitForJob(started.body.id, () => fastChunksDone >= 2);
-    // ipull records finished chunks asynchronously; give it time (the slow chunk needs ~4 s more anyway).
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(started.status).toBe(202);
+    // Every chunk but the slow first one (of 3) completes, and ipull records them as complete: that record,
+    // not the bytes having been sent, is what a resume depends on.
+    const chunks = await waitUntil(
+      'ipull did not record the fast chunks of large.gguf as complete',
+      async () => {
+        const seen = await recordedChunks();
+        return { value: fastChunksRecorded(seen) ? seen : undefined, seen };
+      },
+    );
+    expect(chunks[0]).not.toBe(CHUNK_COMPLETE);
+    // ipull counts a finished chunk as a whole 5 MB, so with the short last chunk done it reports every byte
+    // while the first chunk is still arriving; closed in that state, it renames the progress file to the
+    // final name, which the stop must undo. Stop in that state, so that path is always taken.
+    await waitUntil(
+      'the download did not report all its bytes while the first chunk was held back',
+      async () => {
+        const { body } = await admin('GET', '/admin/downloads');
+        const job = body.data.find((entry: { id: string }) => entry.id === started.body.id);
+        const reportsAll = job?.state === 'running' && job.bytesTotal > 0 && job.bytesDone >= job.bytesTotal;
+        return { value: reportsAll ? job : undefined, seen: job };
+      },
+    );
+    // Then the server goes away mid-download.
     events.close();
     await lmx.stop();
     expect(await modelIds().catch(() => [])).toEqual([]);
     expect(existsSync(path.join(dataDir, 'models', 'large.gguf'))).toBe(false);
     expect((await stagingEntries()).length).toBe(1);
+    // The stop kept the record where the next attempt looks for it.
+    expect(fastChunksRecorded(await recordedChunks())).toBe(true);
 
     slowFirstChunk = false;
     phase = 2;
