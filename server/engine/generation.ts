@@ -63,12 +63,9 @@ export async function generateOnSequence(
   const meterBefore = sequence.tokenMeter.getState();
   const startedAt = performance.now();
   let timeToFirstTokenMs: number | undefined;
-  // LlamaCompletion misses stop strings (see stop-strings.ts): completions find them in the streamed text
-  // and end the generation through the abort signal; LlamaChat matches them itself.
-  const stopScanner =
-    input.kind === 'completion' && sampling.stop.length > 0
-      ? new StopStringScanner(sampling.stop)
-      : undefined;
+  // Stop strings are found in the streamed text and end the generation through the abort signal, not by
+  // node-llama-cpp's stop triggers (see stop-strings.ts for why).
+  const stopScanner = sampling.stop.length > 0 ? new StopStringScanner(sampling.stop) : undefined;
   const stopStringFound = new AbortController();
   const common = {
     signal: stopScanner ? AbortSignal.any([hooks.signal, stopStringFound.signal]) : hooks.signal,
@@ -80,7 +77,6 @@ export async function generateOnSequence(
     seed: sampling.seed,
     repeatPenalty: repeatPenalty(sampling),
     tokenBias: sampling.ignoreEos ? endOfGenerationBan(sequence.model) : undefined,
-    customStopTriggers: input.kind === 'chat' && sampling.stop.length > 0 ? sampling.stop : undefined,
     onToken: (tokens: readonly unknown[]) => {
       timeToFirstTokenMs ??= performance.now() - startedAt;
       hooks.onTokens?.(tokens.length);
@@ -111,16 +107,17 @@ export async function generateOnSequence(
       const result = await completion.generateCompletionWithMeta(input.prompt, common);
       text = result.response;
       stopReason = result.metadata.stopReason;
-      if (stopScanner?.found) {
-        text = text.slice(0, firstStopIndex(text, sampling.stop));
-        stopReason = 'customStopTrigger';
-      } else {
-        const held = stopScanner?.flush() ?? '';
-        if (held !== '') hooks.onText?.(held);
-      }
     } finally {
       completion.dispose({ disposeSequence: false });
     }
+  }
+  if (stopScanner?.found) {
+    text = text.slice(0, firstStopIndex(text, sampling.stop));
+    stopReason = 'customStopTrigger';
+  } else {
+    // Ended otherwise (length, EOS, abort) while holding the start of a stop string: that text is the answer's.
+    const held = stopScanner?.flush() ?? '';
+    if (held !== '') hooks.onText?.(held);
   }
   const usage = sequence.tokenMeter.diff(meterBefore);
   // The meter counts the tokens evaluated now; a prompt that starts like the sequence's previous one reuses

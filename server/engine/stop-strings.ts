@@ -5,8 +5,8 @@
  * detokenized on its own, and a SentencePiece token read alone loses its leading space ("▁Lily" reads
  * "Lily"). So a stop string containing a space never matches, and one without can match across a word
  * boundary ("namedLily" in " named Lily"). The text it streams is detokenized in context and is right,
- * so completions look for their stop strings here instead. LlamaChat detokenizes in context and keeps
- * its own stop triggers.
+ * so completions look for their stop strings here instead. Chat does too: LlamaChat matches in context,
+ * but an answer that reaches max_tokens while it holds back the start of a stop string loses that text.
  */
 export class StopStringScanner {
   readonly #stops: readonly string[];

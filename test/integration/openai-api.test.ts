@@ -335,4 +335,32 @@ describe.runIf(storiesModelPath())('stop strings with spaces on a real model (st
     const unchanged = await completionText(['namedLily']);
     expect(unchanged).toEqual(free);
   });
+
+  it.each([
+    ['completions', ' Lily', ' Lilypad'],
+    ['chat completions', ' small', ' smallest'],
+  ] as const)(
+    '%s that end at max_tokens inside the start of a stop string keep that text',
+    async (route, word, stop) => {
+      const ask = async (tokens: number, stops?: string[]) => {
+        const request = { max_tokens: tokens, temperature: 0, stop: stops };
+        const answer =
+          route === 'completions'
+            ? await stories.openai.completions.create({ ...completion, ...request })
+            : await stories.openai.chat.completions.create({ ...chat, ...request });
+        const choice = answer.choices[0]!;
+        return {
+          text: 'text' in choice ? choice.text : choice.message.content,
+          reason: choice.finish_reason,
+        };
+      };
+      // The smallest max_tokens whose answer ends with the word a stop string starts with.
+      let tokens = 1;
+      let free = await ask(tokens);
+      while (!free.text?.endsWith(word) && tokens < maxTokens) free = await ask(++tokens);
+      expect(free.text).toMatch(new RegExp(`${word}$`));
+      // Cut off there, the answer never became the stop string: all of it is the answer.
+      expect(await ask(tokens, [stop])).toEqual({ text: free.text, reason: 'length' });
+    },
+  );
 });
