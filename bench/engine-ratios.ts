@@ -14,8 +14,10 @@ export interface EngineSide {
   /** All streams together, decode phase (after the first token). */
   decodeTokensPerSecond?: number;
   ttftMs?: number;
-  /** Per round, for the spread. */
+  /** Decode tok/s per round, for the spread. */
   rounds: number[];
+  /** TTFT per round (ms). */
+  ttftRounds: number[];
   /** Requests that failed or stopped short of the fixed length (HTTP sides only). */
   failed?: number;
 }
@@ -113,6 +115,7 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
       decodeTokensPerSecond: median(list.map((s) => s.decode).filter(Number.isFinite)),
       ttftMs: median(list.map((s) => s.ttft).filter(Number.isFinite)),
       rounds: list.map((s) => Math.round(s.decode * 10) / 10),
+      ttftRounds: list.map((s) => Math.round(s.ttft * 10) / 10),
       ...(key.startsWith('floor/') ? {} : { failed: list.reduce((sum, s) => sum + s.failed, 0) }),
     };
   };
