@@ -95,9 +95,9 @@ export interface ThreadProbe {
 export type ThreadProbeFactory = (threads: number) => Promise<ThreadProbe>;
 
 export interface CalibrationOptions {
-  /** Untimed steps per candidate first (page faults, first-call costs). Default 2. */
+  /** Untimed steps per candidate first (page faults, first-call costs). Default 1. */
   warmupSteps?: number;
-  /** Timed steps per candidate per round. Default 4. */
+  /** Timed steps per candidate per round (a step decodes a lone token and a full batch). Default 2. */
   steps?: number;
   /** Rounds; candidates interleave within a round so machine noise hits them alike. Default 3. */
   rounds?: number;
@@ -123,7 +123,7 @@ export async function calibrateThreads(
   candidates: readonly number[],
   options: CalibrationOptions = {},
 ): Promise<CalibrationResult> {
-  const { warmupSteps = 2, steps = 4, rounds = 3, minGain = 0.1, now = () => performance.now() } = options;
+  const { warmupSteps = 1, steps = 2, rounds = 3, minGain = 0.1, now = () => performance.now() } = options;
   const sorted = [...new Set(candidates.filter((c) => Number.isInteger(c) && c > 0))].sort((a, b) => a - b);
   const fallback = sorted[0] ?? 1;
   const probes = new Map<number, ThreadProbe>();
