@@ -5,6 +5,7 @@
 
 import * as nodeLlamaCpp from 'node-llama-cpp';
 import { runBench, type BenchResult } from '../server/loadgen/bench-run.ts';
+import { percentile } from '../server/loadgen/percentiles.ts';
 import { builtInPrompts } from '../server/loadgen/prompts.ts';
 import { parseTargetUrl, type BenchTarget } from '../server/loadgen/target.ts';
 import { AddonFloor } from './addon-floor.ts';
@@ -112,8 +113,8 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
   const side = (key: string): EngineSide => {
     const list = samples.get(key) ?? [];
     return {
-      decodeTokensPerSecond: median(list.map((s) => s.decode).filter(Number.isFinite)),
-      ttftMs: median(list.map((s) => s.ttft).filter(Number.isFinite)),
+      decodeTokensPerSecond: median(list.map((s) => s.decode)),
+      ttftMs: median(list.map((s) => s.ttft)),
       rounds: list.map((s) => Math.round(s.decode * 10) / 10),
       ttftRounds: list.map((s) => Math.round(s.ttft * 10) / 10),
       ...(key.startsWith('floor/') ? {} : { failed: list.reduce((sum, s) => sum + s.failed, 0) }),
@@ -219,15 +220,14 @@ function openAiBase(url: string): string {
   return trimmed.endsWith('/v1') ? trimmed : `${trimmed}/v1`;
 }
 
-function ratio(a: number | undefined, b: number | undefined): number | undefined {
+/** a ÷ b, undefined when either is missing or b is 0. */
+export function ratio(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined || b === undefined || b === 0 ? undefined : a / b;
 }
 
+/** The median of the finite values (undefined if none). */
 function median(values: readonly number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return percentile(values, 50);
 }
 
 function fmt(value: number | undefined): string {

@@ -17,7 +17,7 @@ import { writeReport } from '../server/loadgen/report-files.ts';
 import type { ScenarioName } from '../server/loadgen/scenarios.ts';
 import { ensureGeneratedModel, storiesModelPath } from '../test/fixtures/models.ts';
 import { repoRoot, spawnServer, waitUntilReady, type ServerProcess } from '../test/helpers/server.ts';
-import { measureEngine, peerFor } from './engine-ratios.ts';
+import { measureEngine, peerFor, ratio } from './engine-ratios.ts';
 import { InProcessEngine, summarizeInProcess, type InProcessRun } from './in-process.ts';
 import { renderSuiteHtml } from './suite-report.ts';
 import type { CaseFigures, ModelRun, SuiteResult } from './suite-types.ts';
@@ -372,12 +372,6 @@ async function stopServer(server: ServerProcess): Promise<void> {
   const timer = setTimeout(() => server.child.kill('SIGKILL'), 60_000);
   await server.exited;
   clearTimeout(timer);
-}
-
-function ratio(numerator: number | undefined, denominator: number | undefined): number | undefined {
-  return numerator === undefined || denominator === undefined || denominator === 0
-    ? undefined
-    : numerator / denominator;
 }
 
 function fmt(value: number | undefined): string {

@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { buildApp } from './app.ts';
 import { Engine } from './engine/engine.ts';
-import { libuvPoolSize } from './engine/threads.ts';
 import { Lifecycle } from './state/lifecycle.ts';
 import { AdminKeyHolder, loadOrCreateAdminKey } from './state/admin-key.ts';
 import { mkdir } from 'node:fs/promises';
@@ -99,7 +98,7 @@ export class LmxServer {
             threads: engine.threadChoice.threads ?? null,
             calibrate: engine.threadChoice.calibrationCandidates ?? null,
             threadsReason: engine.threadChoice.reason,
-            libuvThreadpoolSize: libuvPoolSize(),
+            libuvThreadpoolSize: engine.libuvThreadpoolSize,
           }),
           models: () => loadedModels().map((model) => ({ id: model.id, ...modelFigures(model) })),
           failedModels: () => modelServices.models.failures(),

@@ -21,24 +21,31 @@ export class Engine {
     private readonly logger: Logger,
     /** The backend's thread policy (see threads.ts): a count, or candidates to calibrate per model. */
     readonly threadChoice: ThreadChoice,
+    /** Threads of libuv's pool, where the addon runs every decode (UV_THREADPOOL_SIZE; read once at start). */
+    readonly libuvThreadpoolSize: number,
   ) {
     this.pool = new ModelPool(runtime.llama, config.queue, logger);
   }
 
   static async start(config: Config, logger: Logger): Promise<Engine> {
     const runtime = await createLlamaRuntime(config.gpu, logger);
-    const threadChoice = chooseThreads({ backend: runtime.backend, configured: config.engine.threads });
+    const libuvThreadpoolSize = libuvPoolSize();
+    const threadChoice = chooseThreads({
+      backend: runtime.backend,
+      configured: config.engine.threads,
+      libuvPool: libuvThreadpoolSize,
+    });
     logger.info(
       {
         backend: runtime.backend,
         threads: threadChoice.threads ?? 'engine default',
         calibrate: threadChoice.calibrationCandidates ?? null,
         reason: threadChoice.reason,
-        libuvThreadpoolSize: libuvPoolSize(),
+        libuvThreadpoolSize,
       },
       'inference engine ready',
     );
-    return new Engine(runtime, config, logger, threadChoice);
+    return new Engine(runtime, config, logger, threadChoice, libuvThreadpoolSize);
   }
 
   get backend(): Backend {

@@ -16,14 +16,13 @@ export type SequenceHistory =
 
 interface IdleSequence {
   sequence: LlamaContextSequence;
-  history: SequenceHistory | undefined;
-  releasedAt: number;
+  history: SequenceHistory;
 }
 
 export class SequencePool {
+  /** In the order they were released: the first is the least recently used. */
   #idle: IdleSequence[] = [];
   #created = 0;
-  #clock = 0;
 
   constructor(private readonly context: LlamaContext) {}
 
@@ -32,25 +31,25 @@ export class SequencePool {
    * Give it back with `release`, or `discard` it when its state cannot be trusted.
    */
   take(input: GenerationInput): LlamaContextSequence {
+    // The longest shared start; among equals the first, i.e. the least recently used.
     let best: IdleSequence | undefined;
     let bestScore = -1;
     for (const idle of this.#idle) {
-      const score = idle.history ? sharedStart(input, idle.history) : 0;
-      if (score > bestScore || (score === bestScore && best && idle.releasedAt < best.releasedAt)) {
+      const score = sharedStart(input, idle.history);
+      if (score > bestScore) {
         best = idle;
         bestScore = score;
       }
     }
     // Prefer a fresh sequence over evicting a cache that shares nothing with this request.
-    if (bestScore <= 0 && this.#created < this.context.totalSequences) return this.#create();
-    if (!best) return this.#create();
+    if (!best || (bestScore === 0 && this.#created < this.context.totalSequences)) return this.#create();
     this.#idle.splice(this.#idle.indexOf(best), 1);
     return best.sequence;
   }
 
   /** Back to the pool, remembering what it now holds. */
   release(sequence: LlamaContextSequence, history: SequenceHistory): void {
-    this.#idle.push({ sequence, history, releasedAt: ++this.#clock });
+    this.#idle.push({ sequence, history });
   }
 
   /** Frees a sequence whose generation failed; the next request gets a fresh one. */
@@ -82,7 +81,7 @@ export function historyAfter(input: GenerationInput, text: string): SequenceHist
  * How much of the new input's start the held history already covers: characters of the common start for
  * completions, and for chats the characters of the leading turns that are equal (role and content).
  */
-export function sharedStart(input: GenerationInput, history: SequenceHistory): number {
+function sharedStart(input: GenerationInput, history: SequenceHistory): number {
   if (input.kind === 'completion' && history.kind === 'completion')
     return commonPrefixLength(input.prompt, history.text);
   if (input.kind === 'chat' && history.kind === 'chat') {
