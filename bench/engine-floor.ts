@@ -28,6 +28,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as NodeLlamaCpp from 'node-llama-cpp';
+import { endOfGenerationBan } from '../server/engine/generation.ts';
+import { percentile } from '../server/loadgen/percentiles.ts';
 import { DecodeCounter, internalsOf, runBareOnContext, StreamClock, type RunResult } from './addon-floor.ts';
 
 type Nlc = typeof NodeLlamaCpp;
@@ -118,25 +120,37 @@ async function runEvaluate(rig: Rig, streams: number): Promise<RunResult> {
   });
 }
 
-async function runCompletion(rig: Rig, streams: number): Promise<RunResult> {
+/** What runCompletion and runChat give node-llama-cpp: greedy, EOS banned, a bound, every token timed. */
+interface GenerateOptions {
+  signal: AbortSignal;
+  stopOnAbortSignal: true;
+  maxTokens: number;
+  temperature: 0;
+  tokenBias: NodeLlamaCpp.TokenBias;
+  onToken: (tokens: NodeLlamaCpp.Token[]) => void;
+}
+
+/** N streams, each generating on its own sequence of one context with `generate`. */
+async function runGenerating(
+  rig: Rig,
+  streams: number,
+  generate: (contextSequence: NodeLlamaCpp.LlamaContextSequence, options: GenerateOptions) => Promise<void>,
+): Promise<RunResult> {
   return withContext(rig, streams, async (context, counter) => {
     const sequences = Array.from({ length: streams }, () => context.getSequence());
-    const bias = new rig.nlc.TokenBias(rig.model.tokenizer);
-    for (const eog of eogTokens(rig.model)) bias.set(eog, 'never');
+    const tokenBias = endOfGenerationBan(rig.model, rig.nlc.TokenBias);
     const clock = new StreamClock(streams, counter);
     await Promise.all(
-      sequences.map(async (contextSequence, s) => {
-        const completion = new rig.nlc.LlamaCompletion({ contextSequence });
-        await completion.generateCompletion(rig.promptTokens, {
+      sequences.map((contextSequence, s) =>
+        generate(contextSequence, {
           signal: AbortSignal.timeout(rig.args.maxSeconds * 1000),
           stopOnAbortSignal: true,
           maxTokens: rig.args.tokens,
           temperature: 0,
-          tokenBias: bias,
+          tokenBias,
           onToken: (tokens) => clock.token(s, tokens.length),
-        });
-        completion.dispose({ disposeSequence: false });
-      }),
+        }),
+      ),
     );
     const result = clock.result();
     for (const sequence of sequences) sequence.dispose();
@@ -144,35 +158,20 @@ async function runCompletion(rig: Rig, streams: number): Promise<RunResult> {
   });
 }
 
-async function runChat(rig: Rig, streams: number): Promise<RunResult> {
-  return withContext(rig, streams, async (context, counter) => {
-    const sequences = Array.from({ length: streams }, () => context.getSequence());
-    const bias = new rig.nlc.TokenBias(rig.model.tokenizer);
-    for (const eog of eogTokens(rig.model)) bias.set(eog, 'never');
-    const clock = new StreamClock(streams, counter);
-    await Promise.all(
-      sequences.map(async (contextSequence, s) => {
-        const chat = new rig.nlc.LlamaChat({ contextSequence, chatWrapper: 'auto' });
-        await chat.generateResponse([{ type: 'user', text: rig.args.prompt }], {
-          signal: AbortSignal.timeout(rig.args.maxSeconds * 1000),
-          stopOnAbortSignal: true,
-          maxTokens: rig.args.tokens,
-          temperature: 0,
-          tokenBias: bias,
-          onToken: (tokens) => clock.token(s, tokens.length),
-        });
-        chat.dispose({ disposeSequence: false });
-      }),
-    );
-    const result = clock.result();
-    for (const sequence of sequences) sequence.dispose();
-    return result;
+function runCompletion(rig: Rig, streams: number): Promise<RunResult> {
+  return runGenerating(rig, streams, async (contextSequence, options) => {
+    const completion = new rig.nlc.LlamaCompletion({ contextSequence });
+    await completion.generateCompletion(rig.promptTokens, options);
+    completion.dispose({ disposeSequence: false });
   });
 }
 
-function eogTokens(model: NodeLlamaCpp.LlamaModel): NodeLlamaCpp.Token[] {
-  const candidates = [model.tokens.eos, model.tokens.eot, model.tokens.sep];
-  return candidates.filter((t): t is NodeLlamaCpp.Token => t != null && model.isEogToken(t));
+function runChat(rig: Rig, streams: number): Promise<RunResult> {
+  return runGenerating(rig, streams, async (contextSequence, options) => {
+    const chat = new rig.nlc.LlamaChat({ contextSequence, chatWrapper: 'auto' });
+    await chat.generateResponse([{ type: 'user', text: rig.args.prompt }], options);
+    chat.dispose({ disposeSequence: false });
+  });
 }
 
 const runners: Record<Mode, (rig: Rig, streams: number) => Promise<RunResult>> = {
@@ -183,12 +182,7 @@ const runners: Record<Mode, (rig: Rig, streams: number) => Promise<RunResult>> =
 };
 
 function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? Number.NaN)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  return percentile(values, 50) ?? Number.NaN;
 }
 
 const round = (x: number, digits = 2): number => Number(x.toFixed(digits));

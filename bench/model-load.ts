@@ -12,7 +12,7 @@ import { validateConfig } from '../server/config/load.ts';
 import { LmxServer } from '../server/server.ts';
 import { ensureGeneratedModel } from '../test/fixtures/models.ts';
 import { isShapeName } from '../test/fixtures/gguf-writer.ts';
-import { spawnServer, waitUntilReady } from '../test/helpers/server.ts';
+import { smallServerArgs, spawnServer, testConfigLayer, waitUntilReady } from '../test/helpers/server.ts';
 
 const { values } = parseArgs({
   options: { shape: { type: 'string', default: 'bench100m' }, runs: { type: 'string', default: '5' } },
@@ -33,18 +33,11 @@ const modelPath = path.join(dataDir, 'models', 'bench.gguf');
 
 // A real server on loopback (same process, same file, same context settings as the direct loads).
 const config = validateConfig({
-  host: '127.0.0.1',
-  port: 0,
-  dataDir,
-  modelsDir: path.join(dataDir, 'models'),
-  gpu: 'off',
-  engine: { threads: 1 },
-  logLevel: 'silent',
+  ...testConfigLayer(dataDir),
   contextSize: CONTEXT.contextSize,
   parallel: CONTEXT.sequences,
   adminKey: ADMIN_KEY,
   rateLimit: { exemptLoopback: true },
-  shedding: { maxEventLoopDelayMs: 0 },
 });
 const server = await LmxServer.start(config, pino({ level: 'silent' }));
 const post = (pathname: string, body: unknown) =>
@@ -81,24 +74,7 @@ await server.stop();
 
 // Restart to ready after kill -9 with the model loaded: spawn → listening → /readyz 200.
 const restart: { listeningMs: number; readyMs: number }[] = [];
-const args = [
-  '--data-dir',
-  dataDir,
-  '--port',
-  '0',
-  '--gpu',
-  'off',
-  '--threads',
-  '1',
-  '--context-size',
-  '256',
-  '--parallel',
-  '1',
-  '--admin-key',
-  ADMIN_KEY,
-  '--log-level',
-  'warn',
-];
+const args = smallServerArgs(dataDir, ADMIN_KEY);
 const env = {
   LMX_RATE_LIMIT_EXEMPT_LOOPBACK: 'true',
   LMX_SHEDDING_MAX_EVENT_LOOP_DELAY_MS: '0',

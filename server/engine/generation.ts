@@ -159,8 +159,12 @@ function repeatPenalty(sampling: SamplingOptions): false | LLamaContextualRepeat
  * TokenBias.set deliberately skips end-of-generation tokens, so they go straight into the bias map that
  * the native sampler applies as it is (node-llama-cpp is pinned; the ignore_eos tests catch a change).
  */
-function endOfGenerationBan(model: LlamaModel): TokenBias {
-  const bias = TokenBias.for(model);
+export function endOfGenerationBan(
+  model: LlamaModel,
+  /** Another copy of node-llama-cpp's TokenBias (the engine-floor bench loads one for A/B runs). */
+  tokenBias: Pick<typeof TokenBias, 'for'> = TokenBias,
+): TokenBias {
+  const bias = tokenBias.for(model);
   const biases = (bias as unknown as { _biases?: unknown })._biases;
   if (!(biases instanceof Map))
     throw new Error('node-llama-cpp TokenBias has no bias map: ignore_eos cannot work');

@@ -27,6 +27,28 @@ export function testConfigLayer(dataDir: string): Record<string, unknown> {
   };
 }
 
+/** `lmx serve` flags of a small spawned server: a free loopback port, CPU, one thread, one 256-token sequence. */
+export function smallServerArgs(dataDir: string, adminKey: string): string[] {
+  return [
+    '--data-dir',
+    dataDir,
+    '--port',
+    '0',
+    '--gpu',
+    'off',
+    '--threads',
+    '1',
+    '--context-size',
+    '256',
+    '--parallel',
+    '1',
+    '--admin-key',
+    adminKey,
+    '--log-level',
+    'warn',
+  ];
+}
+
 export async function makeDataDir(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), 'lmx-test-'));
 }

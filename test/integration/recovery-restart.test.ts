@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeDataDir, runCli, spawnServer, waitUntilReady, type ServerProcess } from '../helpers/server.ts';
+import {
+  makeDataDir,
+  runCli,
+  smallServerArgs,
+  spawnServer,
+  waitUntilReady,
+  type ServerProcess,
+} from '../helpers/server.ts';
 import { adminCall, adminHeavyEnv, fillModelsDir } from '../helpers/model-library.ts';
 
 /** Real server processes on a shared data dir: crashes are real SIGKILLs. */
@@ -10,29 +17,8 @@ const SPAWN_TEST_TIMEOUT_MS = 180_000;
 const ADMIN_KEY = 'lmx-test-admin-key-0123456789';
 const running = new Set<ServerProcess>();
 
-function serverArgs(dataDir: string): string[] {
-  return [
-    '--data-dir',
-    dataDir,
-    '--port',
-    '0',
-    '--gpu',
-    'off',
-    '--threads',
-    '1',
-    '--context-size',
-    '256',
-    '--parallel',
-    '1',
-    '--admin-key',
-    ADMIN_KEY,
-    '--log-level',
-    'warn',
-  ];
-}
-
 async function start(dataDir: string): Promise<ServerProcess> {
-  const server = await spawnServer(serverArgs(dataDir), adminHeavyEnv);
+  const server = await spawnServer(smallServerArgs(dataDir, ADMIN_KEY), adminHeavyEnv);
   running.add(server);
   return server;
 }
@@ -144,7 +130,7 @@ describe('crash recovery', () => {
     async () => {
       const dataDir = await makeDataDir();
       const first = await start(dataDir);
-      const second = await runCli(['serve', ...serverArgs(dataDir)], adminHeavyEnv);
+      const second = await runCli(['serve', ...smallServerArgs(dataDir, ADMIN_KEY)], adminHeavyEnv);
       expect(second.code).toBe(3);
       expect(second.stderr).toContain(
         `Another LMX server (pid ${first.child.pid}) is already using the data directory`,
