@@ -29,7 +29,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as NodeLlamaCpp from 'node-llama-cpp';
 import { endOfGenerationBan } from '../server/engine/generation.ts';
-import { percentile } from '../server/loadgen/percentiles.ts';
+import { percentile } from '../loadgen/percentiles.ts';
 import { DecodeCounter, internalsOf, runBareOnContext, StreamClock, type RunResult } from './addon-floor.ts';
 
 type Nlc = typeof NodeLlamaCpp;

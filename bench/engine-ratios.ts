@@ -4,10 +4,10 @@
 // are measured in interleaved rounds so machine noise hits them alike; ratios compare the medians.
 
 import * as nodeLlamaCpp from 'node-llama-cpp';
-import { runBench, type BenchResult } from '../server/loadgen/bench-run.ts';
-import { percentile } from '../server/loadgen/percentiles.ts';
-import { builtInPrompts } from '../server/loadgen/prompts.ts';
-import { parseTargetUrl, type BenchTarget } from '../server/loadgen/target.ts';
+import { runBench, type BenchResult } from '../loadgen/bench-run.ts';
+import { percentile } from '../loadgen/percentiles.ts';
+import { builtInPrompts } from '../loadgen/prompts.ts';
+import { parseTargetUrl, type BenchTarget } from '../loadgen/target.ts';
 import { AddonFloor } from './addon-floor.ts';
 
 /** One side of a comparison at one stream count: medians over rounds. */

@@ -9,8 +9,8 @@ import {
   type LlamaContext,
   type LlamaModel,
 } from 'node-llama-cpp';
-import { distribution } from '../server/loadgen/percentiles.ts';
-import type { Distribution } from '../server/loadgen/types.ts';
+import { distribution } from '../loadgen/percentiles.ts';
+import type { Distribution } from '../loadgen/types.ts';
 
 export interface InProcessOptions {
   modelPath: string;

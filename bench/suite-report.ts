@@ -1,4 +1,4 @@
-import { barChart, escapeXml, formatNumber } from '../server/loadgen/svg-charts.ts';
+import { barChart, escapeXml, formatNumber } from '../loadgen/svg-charts.ts';
 import type { EngineFigures } from './engine-ratios.ts';
 import type { CaseFigures, SuiteResult } from './suite-types.ts';
 

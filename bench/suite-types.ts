@@ -1,5 +1,5 @@
-import type { MachineInfo } from '../server/loadgen/machine.ts';
-import type { Distribution } from '../server/loadgen/types.ts';
+import type { MachineInfo } from '../loadgen/machine.ts';
+import type { Distribution } from '../loadgen/types.ts';
 import type { EngineFigures } from './engine-ratios.ts';
 import type { InProcessResult } from './in-process.ts';
 

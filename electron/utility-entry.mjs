@@ -1,6 +1,6 @@
 // The server's entry as an Electron utilityProcess (or a child_process.fork standing in for one):
-// registers tsx's loader, as bin/lmx.js does, then runs server/utility.ts.
+// registers tsx's loader, as bin/lmx.js does, then runs server/hosts/utility-process.ts.
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../server/utility.ts');
+await import('../server/hosts/utility-process.ts');

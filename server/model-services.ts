@@ -4,14 +4,14 @@ import type { Logger } from 'pino';
 import type { InferenceModels } from './api/openai/index.ts';
 import type { AdminModelServices, AdminStateBody } from './api/admin/services.ts';
 import type { Config } from './config/schema.ts';
-import { DownloadManager } from './engine/downloads.ts';
+import { DownloadManager } from './models/downloads.ts';
 import type { Engine } from './engine/engine.ts';
-import { ModelLibrary } from './engine/library.ts';
-import { ModelManager } from './engine/model-manager.ts';
-import { ConfigStore } from './state/config-store.ts';
-import { EventBus } from './state/events.ts';
-import type { Lifecycle, ModelCounts } from './state/lifecycle.ts';
-import { Recovery } from './state/recovery.ts';
+import { ModelLibrary } from './models/library.ts';
+import { ModelManager } from './models/model-manager.ts';
+import { ConfigStore } from './config/live-config.ts';
+import { EventBus } from './runtime/events.ts';
+import type { Lifecycle, ModelCounts } from './runtime/lifecycle.ts';
+import { Recovery } from './persistence/recovery.ts';
 
 const STATS_INTERVAL_MS = 2_000;
 const version = (

@@ -3,15 +3,15 @@ import type { Logger } from 'pino';
 import type { Config } from './config/schema.ts';
 import { buildApp } from './app.ts';
 import { Engine } from './engine/engine.ts';
-import { Lifecycle } from './state/lifecycle.ts';
-import { AdminKeyHolder, loadOrCreateAdminKey } from './state/admin-key.ts';
+import { Lifecycle } from './runtime/lifecycle.ts';
+import { AdminKeyHolder, loadOrCreateAdminKey } from './persistence/admin-key.ts';
 import { mkdir } from 'node:fs/promises';
 import { ModelServices } from './model-services.ts';
 import { Metrics } from './telemetry/metrics.ts';
 import { healthChecks } from './telemetry/health-checks.ts';
 import { Drain } from './resilience/drain.ts';
 import { systemMemory, type MemorySource } from './resilience/shedding.ts';
-import { hostSignals } from './state/host-signals.ts';
+import { hostSignals } from './runtime/host-signals.ts';
 import type { LoadedModel } from './engine/loaded-model.ts';
 
 /** What tests (and the app) may replace when starting a server. */

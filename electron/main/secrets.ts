@@ -21,7 +21,7 @@ interface SecretsFile {
   apiKey?: string;
 }
 
-/** Same format as the server's own generator (server/state/admin-key.ts). */
+/** Same format as the server's own generator (server/persistence/admin-key.ts). */
 export function generateAdminKey(): string {
   return `lmx-${randomBytes(32).toString('base64url')}`;
 }

@@ -1,5 +1,5 @@
 import { freemem, totalmem } from 'node:os';
-import type { HostSignalsSnapshot } from '../state/host-signals.ts';
+import type { HostSignalsSnapshot } from '../runtime/host-signals.ts';
 import type { HealthCheck, HealthStatus } from './health.ts';
 
 export interface ModelHealthFigures {

@@ -1,5 +1,5 @@
 import client from 'prom-client';
-import { thermalStateLevel, type HostSignalsSnapshot } from '../state/host-signals.ts';
+import { thermalStateLevel, type HostSignalsSnapshot } from '../runtime/host-signals.ts';
 
 export type RejectionReason =
   'queue_full' | 'queue_timeout' | 'rate_limited' | 'shed' | 'draining' | 'unauthorized';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BenchResult } from '../../server/loadgen/bench-run.ts';
+import type { BenchResult } from '../../loadgen/bench-run.ts';
 import { testModelPath } from '../fixtures/models.ts';
 import { repoRoot, runCli, startTestServer, type TestServer } from '../helpers/server.ts';
 

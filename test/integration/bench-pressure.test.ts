@@ -1,9 +1,9 @@
 // The pressure scenario against a real server whose admission queue is deliberately tiny: excess
 // requests must come back as 429 queue_full and be counted as such; autocannon probes non-LLM routes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBench } from '../../server/loadgen/bench-run.ts';
-import { probeHttp } from '../../server/loadgen/http-probe.ts';
-import { builtInPrompts } from '../../server/loadgen/prompts.ts';
+import { runBench } from '../../loadgen/bench-run.ts';
+import { probeHttp } from '../../loadgen/http-probe.ts';
+import { builtInPrompts } from '../../loadgen/prompts.ts';
 import { testModelPath } from '../fixtures/models.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 

@@ -1,8 +1,8 @@
 // The other scenarios end to end against one real server holding two models: model-churn spreads
 // requests over both, ramp reports per step, burst sends its rounds; all bounded and all ok.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBench, type BenchOptions } from '../../server/loadgen/bench-run.ts';
-import { builtInPrompts } from '../../server/loadgen/prompts.ts';
+import { runBench, type BenchOptions } from '../../loadgen/bench-run.ts';
+import { builtInPrompts } from '../../loadgen/prompts.ts';
 import { ensureGeneratedModel, testModelPath } from '../fixtures/models.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 

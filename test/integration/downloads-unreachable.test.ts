@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { DownloadManager } from '../../server/engine/downloads.ts';
+import { DownloadManager } from '../../server/models/downloads.ts';
 import { startTestServer } from '../helpers/server.ts';
 
 /** A loopback port with nobody listening: connections to it are refused. */

@@ -1,4 +1,4 @@
-// Runs ServerSupervisor against the REAL server (electron/utility-entry.mjs → server/utility.ts) through
+// Runs ServerSupervisor against the REAL server (electron/utility-entry.mjs → server/hosts/utility-process.ts) through
 // the child_process adapter that stands in for Electron's utilityProcess.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { supervise, type Harness } from './supervisor-harness.ts';
 
-// Thermal state and CPU speed limit cross the process boundary: app → port → server/utility.ts →
+// Thermal state and CPU speed limit cross the process boundary: app → port → server/hosts/utility-process.ts →
 // host-signals store → /metrics. After a crash, the restarted server gets the latest ones again.
 
 let harness: Harness | undefined;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../server/config/load.ts';
 import { ApiError } from '../../server/errors.ts';
-import { ConfigStore } from '../../server/state/config-store.ts';
+import { ConfigStore } from '../../server/config/live-config.ts';
 import { makeDataDir } from '../helpers/server.ts';
 
 async function store() {

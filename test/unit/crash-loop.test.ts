@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { recordStart } from '../../server/state/crash-loop.ts';
-import type { RuntimeState } from '../../server/state/runtime-state.ts';
+import { recordStart } from '../../server/persistence/crash-loop.ts';
+import type { RuntimeState } from '../../server/persistence/runtime-state.ts';
 
 const limits = { maxStarts: 3, windowMs: 60_000 };
 const now = new Date('2026-01-01T12:00:00.000Z');

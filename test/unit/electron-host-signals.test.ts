@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HostSignals, thermalStateLevel } from '../../server/state/host-signals.ts';
-import { parseMainMessage } from '../../server/utility-messages.ts';
+import { HostSignals, thermalStateLevel } from '../../server/runtime/host-signals.ts';
+import { parseMainMessage } from '../../server/hosts/app-messages.ts';
 
 // The server side of the app → server port: message checks and the store metrics and health read.
 

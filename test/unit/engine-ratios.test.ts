@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { httpSample, peerFor } from '../../bench/engine-ratios.ts';
-import type { BenchResult } from '../../server/loadgen/bench-run.ts';
+import type { BenchResult } from '../../loadgen/bench-run.ts';
 
 describe('engine figures of the bench suite', () => {
   it('adds concurrent streams’ decode rates, takes the median TTFT and counts short or failed requests', () => {

@@ -2,7 +2,7 @@ import { copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../server/errors.ts';
-import { groupSplitFiles, ModelLibrary, modelIdForFile } from '../../server/engine/library.ts';
+import { groupSplitFiles, ModelLibrary, modelIdForFile } from '../../server/models/library.ts';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
 import { makeDataDir } from '../helpers/server.ts';
 

@@ -7,8 +7,8 @@ import {
   loadPrompts,
   parsePromptLines,
   PromptFileError,
-} from '../../server/loadgen/prompts.ts';
-import { isLoopbackHost, parseTargetUrl, serverRoot, TargetError } from '../../server/loadgen/target.ts';
+} from '../../loadgen/prompts.ts';
+import { isLoopbackHost, parseTargetUrl, serverRoot, TargetError } from '../../loadgen/target.ts';
 
 describe('prompts', () => {
   it('has fixed built-in sets that grow in length', () => {

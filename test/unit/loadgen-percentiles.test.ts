@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { distribution, percentile } from '../../server/loadgen/percentiles.ts';
+import { distribution, percentile } from '../../loadgen/percentiles.ts';
 
 describe('percentile', () => {
   it('interpolates between closest ranks like numpy.percentile', () => {

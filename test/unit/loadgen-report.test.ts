@@ -2,13 +2,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildResult, type BenchOptions } from '../../server/loadgen/bench-run.ts';
-import { renderHtmlReport } from '../../server/loadgen/html-report.ts';
-import { builtInPrompts } from '../../server/loadgen/prompts.ts';
-import { writeReport } from '../../server/loadgen/report-files.ts';
-import type { Phase } from '../../server/loadgen/run-phase.ts';
-import type { PhaseResult } from '../../server/loadgen/summarize.ts';
-import type { Outcome, RequestRecord } from '../../server/loadgen/types.ts';
+import { buildResult, type BenchOptions } from '../../loadgen/bench-run.ts';
+import { renderHtmlReport } from '../../loadgen/html-report.ts';
+import { builtInPrompts } from '../../loadgen/prompts.ts';
+import { writeReport } from '../../loadgen/report-files.ts';
+import type { Phase } from '../../loadgen/run-phase.ts';
+import type { PhaseResult } from '../../loadgen/summarize.ts';
+import type { Outcome, RequestRecord } from '../../loadgen/types.ts';
 
 const options: BenchOptions = {
   targets: [

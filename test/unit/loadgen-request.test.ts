@@ -3,9 +3,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyHttpError, classifyThrown } from '../../server/loadgen/classify.ts';
-import { builtInPrompts } from '../../server/loadgen/prompts.ts';
-import { requestBody, runStreamingRequest, type RequestSpec } from '../../server/loadgen/stream-request.ts';
+import { classifyHttpError, classifyThrown } from '../../loadgen/classify.ts';
+import { builtInPrompts } from '../../loadgen/prompts.ts';
+import { requestBody, runStreamingRequest, type RequestSpec } from '../../loadgen/stream-request.ts';
 
 type Handler = (request: IncomingMessage, response: ServerResponse, body: string) => void;
 const handlers = new Map<string, Handler>();

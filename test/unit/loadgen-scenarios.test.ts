@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runPhase, type Phase } from '../../server/loadgen/run-phase.ts';
-import { planPhases, rampLevels } from '../../server/loadgen/scenarios.ts';
-import type { RequestRecord } from '../../server/loadgen/types.ts';
+import { runPhase, type Phase } from '../../loadgen/run-phase.ts';
+import { planPhases, rampLevels } from '../../loadgen/scenarios.ts';
+import type { RequestRecord } from '../../loadgen/types.ts';
 
 const fakeRecord = (phase: Phase, index: number): RequestRecord => ({
   target: phase.target,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readChunk, StreamTimer } from '../../server/loadgen/stream-timing.ts';
+import { readChunk, StreamTimer } from '../../loadgen/stream-timing.ts';
 
 const chatChunk = (content: string | undefined, role = false) => ({
   object: 'chat.completion.chunk',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { timeline } from '../../server/loadgen/summarize.ts';
-import type { RequestRecord } from '../../server/loadgen/types.ts';
+import { timeline } from '../../loadgen/summarize.ts';
+import type { RequestRecord } from '../../loadgen/types.ts';
 
 function record(startMs: number, chunkOffsetsMs: number[]): RequestRecord {
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planFit, type BudgetModel } from '../../server/engine/memory-budget.ts';
+import { planFit, type BudgetModel } from '../../server/models/memory-budget.ts';
 
 const MB = 1024 ** 2;
 const model = (id: string, mb: number, lastUsedAt: number, idle = true): BudgetModel => ({

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installErrorHandling } from '../../server/api/errors.ts';
+import { installErrorHandling } from '../../server/api/error-handler.ts';
 import { UI_CONTENT_SECURITY_POLICY, uiRoutes } from '../../server/api/ui.ts';
 
 let app: FastifyInstance | undefined;

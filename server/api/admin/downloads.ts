@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DownloadIdParams } from '../../schemas/admin-models.ts';
+import { DownloadIdParams } from './schema.ts';
 import type { AdminModelServices } from './services.ts';
 
 export const adminDownloadRoutes: FastifyPluginAsyncTypebox<{ services: AdminModelServices }> = async (

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { LmxEvent } from '../../state/events.ts';
+import type { LmxEvent } from '../../runtime/events.ts';
 import type { AdminModelServices } from './services.ts';
 
 const PING_MS = 15_000;

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { unauthorized } from '../../errors.ts';
-import type { AdminKeyHolder } from '../../state/admin-key.ts';
+import type { AdminKeyHolder } from '../../persistence/admin-key.ts';
 import { bearerToken, keysMatch } from '../auth.ts';
 import { adminHealthRoutes, type AdminHealthOptions } from './health.ts';
 import { adminConfigRoutes } from './config.ts';

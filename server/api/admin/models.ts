@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { DownloadBody, LoadModelBody, ModelIdParams, UnloadModelBody } from '../../schemas/admin-models.ts';
+import { DownloadBody, LoadModelBody, ModelIdParams, UnloadModelBody } from './schema.ts';
 import type { AdminModelServices } from './services.ts';
 
 /** The model library: list, load, unload, delete, download. */

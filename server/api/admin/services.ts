@@ -1,8 +1,8 @@
 import type { ServerState } from '../../../shared/admin-api.ts';
-import type { DownloadManager } from '../../engine/downloads.ts';
-import type { ModelManager } from '../../engine/model-manager.ts';
-import type { ConfigStore } from '../../state/config-store.ts';
-import type { EventBus } from '../../state/events.ts';
+import type { DownloadManager } from '../../models/downloads.ts';
+import type { ModelManager } from '../../models/model-manager.ts';
+import type { ConfigStore } from '../../config/live-config.ts';
+import type { EventBus } from '../../runtime/events.ts';
 
 /** GET /admin/state */
 export type AdminStateBody = ServerState;

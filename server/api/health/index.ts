@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { Lifecycle, ModelCounts } from '../../state/lifecycle.ts';
+import type { Lifecycle, ModelCounts } from '../../runtime/lifecycle.ts';
 
 export interface HealthRoutesOptions {
   lifecycle: Lifecycle;

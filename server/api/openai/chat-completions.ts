@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { chatCompletionBody, type ChatMessage } from '../../schemas/openai.ts';
+import { chatCompletionBody, type ChatMessage } from './schema.ts';
 import type { ChatTurn } from '../../engine/generation.ts';
 import { respondWithGeneration, type ResponseShape } from './respond.ts';
 import { samplingFromBody, unsupported } from './sampling.ts';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { completionBody } from '../../schemas/openai.ts';
+import { completionBody } from './schema.ts';
 import { respondWithGeneration, type ResponseShape } from './respond.ts';
 import { samplingFromBody, unsupported } from './sampling.ts';
 import type { InferenceRoutesOptions } from './index.ts';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ModelParams } from '../../schemas/openai.ts';
+import { ModelParams } from './schema.ts';
 import { modelNotFound } from '../../errors.ts';
 import type { InferenceRoutesOptions } from './index.ts';
 

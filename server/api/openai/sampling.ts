@@ -1,6 +1,6 @@
 import { unsupportedParameter } from '../../errors.ts';
 import type { SamplingOptions } from '../../engine/generation.ts';
-import type { ChatCompletionBody, CompletionBody } from '../../schemas/openai.ts';
+import type { ChatCompletionBody, CompletionBody } from './schema.ts';
 
 type SharedBody = Pick<
   ChatCompletionBody & CompletionBody,

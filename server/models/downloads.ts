@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createModelDownloader, readGgufFileInfo, type ModelDownloader } from 'node-llama-cpp';
 import type { Logger } from 'pino';
 import { conflict, invalidRequest, notFound } from '../errors.ts';
-import type { DownloadJob } from '../schemas/admin-models.ts';
+import type { DownloadJob } from '../api/admin/schema.ts';
 
 /** Hidden (never scanned) folder of the models dir where downloads are staged until complete and valid. */
 export const STAGING_DIR = '.downloads';

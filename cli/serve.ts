@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { ConfigError, loadConfig } from '../config/load.ts';
-import { createLogger } from '../telemetry/logger.ts';
+import { ConfigError, loadConfig } from '../server/config/load.ts';
+import { createLogger } from '../server/telemetry/logger.ts';
 
 /** Exit code for a configuration the server refuses to start with. */
 export const EXIT_CONFIG = 2;
@@ -55,8 +55,8 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel, dataDir: config.dataDir, stderr: true });
   // Imported only now: a configuration error is reported without loading the inference engine.
-  const { LmxServer } = await import('../server.ts');
-  const { DataDirLockedError, EXIT_DATA_DIR_LOCKED } = await import('../state/data-dir-lock.ts');
+  const { LmxServer } = await import('../server/server.ts');
+  const { DataDirLockedError, EXIT_DATA_DIR_LOCKED } = await import('../server/persistence/data-dir-lock.ts');
   let server;
   try {
     server = await LmxServer.start(config, logger);

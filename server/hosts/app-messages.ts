@@ -1,4 +1,4 @@
-import type { MainToServer, PowerEvent, ThermalState } from '../shared/ipc-contract.ts';
+import type { MainToServer, PowerEvent, ThermalState } from '../../shared/ipc-contract.ts';
 
 const thermalStates = new Set<ThermalState>(['unknown', 'nominal', 'fair', 'serious', 'critical']);
 const powerEvents = new Set<PowerEvent>([

@@ -3,11 +3,11 @@ import { InsufficientMemoryError } from 'node-llama-cpp';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { ApiError, conflict, invalidRequest, modelNotFound, unavailable } from '../errors.ts';
-import type { LoadedModelView, ModelEntry, ModelState } from '../schemas/admin-models.ts';
-import type { EventBus } from '../state/events.ts';
-import type { PersistedModel } from '../state/runtime-state.ts';
-import type { Engine, ModelLoadOverrides } from './engine.ts';
-import type { LoadedModel } from './loaded-model.ts';
+import type { LoadedModelView, ModelEntry, ModelState } from '../api/admin/schema.ts';
+import type { EventBus } from '../runtime/events.ts';
+import type { PersistedModel } from '../persistence/runtime-state.ts';
+import type { Engine, ModelLoadOverrides } from '../engine/engine.ts';
+import type { LoadedModel } from '../engine/loaded-model.ts';
 import type { LibraryModel, ModelLibrary } from './library.ts';
 import {
   estimateLoad,

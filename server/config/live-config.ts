@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
-import { ConfigError, configFilePath, validateConfig } from '../config/load.ts';
-import type { Config } from '../config/schema.ts';
+import { ConfigError, configFilePath, validateConfig } from './load.ts';
+import type { Config } from './schema.ts';
 import { invalidRequest } from '../errors.ts';
 
 type Layer = Record<string, unknown>;

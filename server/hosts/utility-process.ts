@@ -7,13 +7,13 @@
  * message, never from argv. Nothing here imports electron.
  */
 import type { Logger } from 'pino';
-import type { InitMessage, MainToServer, ServerToMain } from '../shared/ipc-contract.ts';
-import { ConfigError, loadConfig } from './config/load.ts';
-import type { Config } from './config/schema.ts';
-import type { LmxServer } from './server.ts';
-import { hostSignals } from './state/host-signals.ts';
-import { createLogger } from './telemetry/logger.ts';
-import { parseMainMessage } from './utility-messages.ts';
+import type { InitMessage, MainToServer, ServerToMain } from '../../shared/ipc-contract.ts';
+import { ConfigError, loadConfig } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import type { LmxServer } from '../server.ts';
+import { hostSignals } from '../runtime/host-signals.ts';
+import { createLogger } from '../telemetry/logger.ts';
+import { parseMainMessage } from './app-messages.ts';
 
 /** The part of a message port this process uses. */
 interface ServerPort {
@@ -59,7 +59,7 @@ function connectPort(): ServerPort | undefined {
 
 const port = connectPort();
 if (!port) {
-  process.stderr.write('lmx: server/utility.ts runs only as a utility process (no parent port)\n');
+  process.stderr.write('lmx: server/hosts/utility-process.ts runs only as a utility process (no parent port)\n');
   process.exit(EXIT_CONFIG);
 }
 
@@ -181,7 +181,7 @@ async function main(): Promise<void> {
   if (init === undefined) logger.warn('no init message from the app: starting from the environment alone');
 
   // Loaded only now, so a configuration error is reported (and the app told) before the engine's import cost.
-  const { LmxServer } = await import('./server.ts');
+  const { LmxServer } = await import('../server.ts');
   const started = await LmxServer.start(config, logger);
   server = started;
   if (init?.safeMode && !started.lifecycle.safeMode) {

@@ -11,7 +11,7 @@ export type {
   LoadedModelView,
   ModelEntry,
   ModelState,
-} from '../../shared/admin-api.ts';
+} from '../../../shared/admin-api.ts';
 
 const ModelName = Type.String({ minLength: 1, maxLength: 1024 });
 

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config/load.ts';
+import { ConfigError, loadConfig } from '../server/config/load.ts';
 import { EXIT_CONFIG } from './serve.ts';
 
 /** Exit code of `lmx pull` when the download fails (the reason is printed). */
@@ -38,7 +38,7 @@ async function pull(uri: string, flags: PullFlags): Promise<number> {
   // Imported only now: a configuration error is reported without loading the inference engine.
   const [{ default: pino }, { DownloadManager }, { SingleBar, Presets }] = await Promise.all([
     import('pino'),
-    import('../engine/downloads.ts'),
+    import('../server/models/downloads.ts'),
     import('cli-progress'),
   ]);
   const bar = new SingleBar(

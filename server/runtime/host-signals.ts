@@ -23,7 +23,7 @@ export const thermalStateLevel: Readonly<Record<ThermalState, number>> = {
 type Listener = (snapshot: HostSignalsSnapshot) => void;
 
 /**
- * The latest host signals, written by server/utility.ts from parentPort messages and read by
+ * The latest host signals, written by server/hosts/utility-process.ts from parentPort messages and read by
  * metrics and deep health. Headless, nothing writes it and it keeps its defaults.
  */
 export class HostSignals {

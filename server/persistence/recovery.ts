@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { recordStart } from './crash-loop.ts';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
-import type { EventBus } from './events.ts';
-import type { Lifecycle, ModelCounts } from './lifecycle.ts';
+import type { EventBus } from '../runtime/events.ts';
+import type { Lifecycle, ModelCounts } from '../runtime/lifecycle.ts';
 import {
   readRuntimeState,
   RuntimeStateStore,

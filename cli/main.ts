@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
-import { EXIT_CONFIG, serveCommand } from './cli/serve.ts';
-import { benchCommand } from './cli/bench.ts';
-import { pullCommand } from './cli/pull.ts';
+import { EXIT_CONFIG, serveCommand } from './serve.ts';
+import { benchCommand } from './bench.ts';
+import { pullCommand } from './pull.ts';
 
 /** `lmx`: the headless command line. */
 const program = new Command('lmx')
