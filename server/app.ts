@@ -4,13 +4,15 @@ import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { Config } from './config/schema.ts';
 import { installErrorHandling } from './api/error-handler.ts';
-import { openAiRoutes, type InferenceModels } from './api/openai/index.ts';
+import { openAiRoutes } from './api/openai/index.ts';
 import { healthRoutes } from './api/health/index.ts';
 import { metricsRoutes } from './api/metrics/index.ts';
-import { adminRoutes, type AdminRoutesOptions } from './api/admin/index.ts';
+import { adminRoutes } from './api/admin/index.ts';
+import type { AdminModelServices } from './api/admin/services.ts';
+import type { ModelManager } from './models/model-manager.ts';
 import { uiRoutes } from './api/ui.ts';
 import { bearerToken, keysMatch } from './api/auth.ts';
-import type { Lifecycle, ModelCounts } from './runtime/lifecycle.ts';
+import type { Lifecycle } from './runtime/lifecycle.ts';
 import type { AdminKeyHolder } from './persistence/admin-key.ts';
 import { routeLabel, type Metrics } from './telemetry/metrics.ts';
 import type { HealthCheck } from './telemetry/health.ts';
@@ -21,16 +23,15 @@ import { shedLoadUnderPressure, type MemorySource } from './resilience/shedding.
 export interface AppServices {
   config: Config;
   logger: Logger;
-  models: InferenceModels;
+  models: ModelManager;
   lifecycle: Lifecycle;
-  modelCounts(): ModelCounts;
   adminKey: AdminKeyHolder;
+  /** What the admin routes of the model library, downloads, events, state and config act on. */
+  admin: AdminModelServices;
   metrics: Metrics;
   drain: Drain;
   memory: MemorySource;
   healthChecks(): HealthCheck[];
-  /** Admin routes of the model library, downloads, events, state and config. */
-  modelServices?: AdminRoutesOptions['modelServices'];
   /** How often the memory source is read for shedding (tests make it fast). */
   sheddingCheckIntervalMs?: number;
 }
@@ -57,11 +58,6 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     forceCloseConnections: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const routes: RouteEntry[] = [];
-  routeTables.set(app, routes);
-  app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
-  });
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
@@ -70,7 +66,10 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   });
   installErrorHandling(app);
 
-  await app.register(healthRoutes, { lifecycle: services.lifecycle, modelCounts: services.modelCounts });
+  await app.register(healthRoutes, {
+    lifecycle: services.lifecycle,
+    modelCounts: () => services.models.counts(),
+  });
   await app.register(metricsRoutes, { metrics });
   await app.register(uiRoutes);
 
@@ -115,7 +114,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
         await admin.register(adminRoutes, {
           adminKey: services.adminKey,
           onUnauthorized: () => metrics.reject('unauthorized'),
-          modelServices: services.modelServices,
+          modelServices: services.admin,
           health: { checks: services.healthChecks, timeoutMs: 2000 },
         });
       },
@@ -123,18 +122,6 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     );
   });
   return app;
-}
-
-export interface RouteEntry {
-  method: string;
-  url: string;
-}
-
-const routeTables = new WeakMap<FastifyInstance, RouteEntry[]>();
-
-/** Every route the app registered (so tests can hold each admin route to the admin key). */
-export function listRoutes(app: FastifyInstance): readonly RouteEntry[] {
-  return routeTables.get(app) ?? [];
 }
 
 /** A client's x-request-id is kept when it is a sane token (it ends up in every log line). */

@@ -1,4 +1,15 @@
 import type { OpenAiErrorBody } from '../shared/admin-api.ts';
+import {
+  DownloadConflictError,
+  DownloadNotFoundError,
+  DownloadRefusedError,
+  ModelLoadError,
+  ModelMemoryError,
+  ModelNotFoundError,
+  ModelRefusedError,
+  ModelStateError,
+  ModelUnavailableError,
+} from './models/errors.ts';
 
 /**
  * Typed API errors. Every error a client sees has OpenAI's shape:
@@ -54,10 +65,50 @@ export const conflict = (message: string, code = 'conflict') =>
 export const rateLimited = (message: string, code: string, retryAfterSeconds: number) =>
   new ApiError(429, 'rate_limit_error', message, code, null, { 'retry-after': String(retryAfterSeconds) });
 
-export const unavailable = (message: string, code: string, retryAfterSeconds: number) =>
-  new ApiError(503, 'service_unavailable_error', message, code, null, {
-    'retry-after': String(retryAfterSeconds),
-  });
+/** 503 with Retry-After when the condition is passing; without it (a dashboard that is not built) when not. */
+export const unavailable = (message: string, code: string, retryAfterSeconds?: number) =>
+  new ApiError(
+    503,
+    'service_unavailable_error',
+    message,
+    code,
+    null,
+    retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) },
+  );
 
 export const unauthorized = (message: string, code = 'invalid_api_key') =>
   new ApiError(401, 'authentication_error', message, code);
+
+export const bodyTooLarge = () =>
+  new ApiError(413, 'invalid_request_error', 'The request body is too large.', 'request_too_large');
+
+/** Nobody reads this answer; 499 (as nginx logs it) keeps it out of the 5xx figures. */
+export const clientClosed = () =>
+  new ApiError(499, 'invalid_request_error', 'The client closed the request.', 'client_closed');
+
+/** Another 4xx Fastify or Node raised (bad URL, unsupported media type, …), in OpenAI's shape. */
+export const clientError = (status: number, message: string, code: string | null) =>
+  new ApiError(status, 'invalid_request_error', message, code);
+
+export const internalError = () =>
+  new ApiError(500, 'server_error', 'The server had an error while processing your request.', 'internal_error');
+
+/**
+ * The one mapping of domain errors (named errors of the layers below the API, which know nothing of
+ * HTTP) to what clients see. Anything else is not a domain error: undefined.
+ */
+export function fromDomainError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ModelNotFoundError) return modelNotFound(error.model, error.detail);
+  if (error instanceof ModelRefusedError) return invalidRequest(error.message, error.param, error.code);
+  if (error instanceof ModelStateError) return conflict(error.message, error.code);
+  if (error instanceof ModelUnavailableError) return unavailable(error.message, error.code, 1);
+  if (error instanceof ModelLoadError)
+    return new ApiError(422, 'invalid_request_error', error.message, 'model_load_failed', 'model');
+  if (error instanceof ModelMemoryError)
+    return new ApiError(507, 'insufficient_storage_error', error.message, 'insufficient_memory', 'model');
+  if (error instanceof DownloadRefusedError) return invalidRequest(error.message, 'uri', 'invalid_uri');
+  if (error instanceof DownloadConflictError) return conflict(error.message, 'download_running');
+  if (error instanceof DownloadNotFoundError) return new ApiError(404, 'not_found_error', error.message, 'not_found');
+  return undefined;
+}

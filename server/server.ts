@@ -1,18 +1,26 @@
+import { mkdir } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from './config/schema.ts';
 import { buildApp } from './app.ts';
+import { describeServerState } from './api/admin/state.ts';
+import { LiveConfig } from './config/live-config.ts';
+import type { Config } from './config/schema.ts';
 import { Engine } from './engine/engine.ts';
-import { Lifecycle } from './runtime/lifecycle.ts';
+import type { LoadedModel } from './engine/loaded-model.ts';
+import { DownloadManager } from './models/downloads.ts';
+import { ModelLibrary } from './models/library.ts';
+import { ModelManager } from './models/model-manager.ts';
 import { AdminKeyHolder, loadOrCreateAdminKey } from './persistence/admin-key.ts';
-import { mkdir } from 'node:fs/promises';
-import { ModelServices } from './model-services.ts';
-import { Metrics } from './telemetry/metrics.ts';
-import { healthChecks } from './telemetry/health-checks.ts';
+import { acquireDataDirLock, type DataDirLock } from './persistence/data-dir-lock.ts';
+import { Recovery } from './persistence/recovery.ts';
 import { Drain } from './resilience/drain.ts';
 import { systemMemory, type MemorySource } from './resilience/shedding.ts';
+import { EventBus } from './runtime/events.ts';
 import { hostSignals } from './runtime/host-signals.ts';
-import type { LoadedModel } from './engine/loaded-model.ts';
+import { Lifecycle } from './runtime/lifecycle.ts';
+import { healthChecks } from './telemetry/health-checks.ts';
+import { startLiveStats } from './telemetry/live-stats.ts';
+import { Metrics } from './telemetry/metrics.ts';
 
 /** What tests (and the app) may replace when starting a server. */
 export interface ServerOverrides {
@@ -21,72 +29,127 @@ export interface ServerOverrides {
   sheddingCheckIntervalMs?: number;
 }
 
+/** Everything a running server holds, in the order it was started. */
+interface Parts {
+  lock: DataDirLock;
+  events: EventBus;
+  recovery: Recovery;
+  adminKey: AdminKeyHolder;
+  engine?: Engine;
+  models?: ModelManager;
+  downloads?: DownloadManager;
+  liveStats?: { stop(): void };
+}
+
 /**
- * One running LMX server: engine, HTTP app, lifecycle. Used by `lmx serve`, the Electron utility
- * process and the integration tests alike.
+ * One running LMX server, used by `lmx serve`, the Electron utility process and the integration tests
+ * alike. The composition root: data-dir lock → recovery → engine → models → telemetry → app → listen;
+ * stop runs in reverse.
  */
 export class LmxServer {
   private constructor(
     readonly config: Config,
     readonly logger: Logger,
-    readonly engine: Engine,
-    readonly app: FastifyInstance,
     readonly lifecycle: Lifecycle,
     readonly adminKey: AdminKeyHolder,
-    /** The URL the server listens on, e.g. http://127.0.0.1:1235 */
-    readonly url: string,
-    /** Model library, downloads, runtime state, crash recovery, events (issue 4). */
-    readonly modelServices: ModelServices,
+    readonly engine: Engine,
+    /** The one registry of loaded models: everything that asks about models asks it. */
+    readonly models: ModelManager,
     readonly metrics: Metrics,
     readonly drain: Drain,
+    readonly app: FastifyInstance,
+    /** The URL the server listens on, e.g. http://127.0.0.1:1235 */
+    readonly url: string,
+    private readonly parts: Required<Parts>,
   ) {}
 
   static async start(config: Config, logger: Logger, overrides: ServerOverrides = {}): Promise<LmxServer> {
+    const startedAt = Date.now();
     const lifecycle = new Lifecycle();
     await mkdir(config.dataDir, { recursive: true });
     // First: a second server on this data dir stops here (DataDirLockedError), before touching anything.
-    const modelServices = await ModelServices.begin(config, logger, lifecycle);
+    const lock = await acquireDataDirLock(config.dataDir);
+    const events = new EventBus();
+    let parts: Parts | undefined;
     try {
-      return await LmxServer.#start(config, logger, lifecycle, modelServices, overrides);
+      const recovery = await Recovery.begin(config, logger, events, lifecycle);
+      const storedKey = await loadOrCreateAdminKey(config.dataDir, config.adminKey);
+      if (storedKey.source !== 'configured')
+        logger.info({ file: storedKey.file }, 'admin key is stored in this file');
+      parts = { lock, events, recovery, adminKey: new AdminKeyHolder(storedKey.key, config.dataDir) };
+      return await LmxServer.#assemble(config, logger, lifecycle, parts, overrides, startedAt);
     } catch (error) {
-      await modelServices.recovery.abandon();
+      parts?.recovery.abandon();
+      await parts?.downloads?.dispose();
+      await parts?.models?.dispose();
+      await parts?.engine?.dispose();
+      await lock.release();
       throw error;
     }
   }
 
-  static async #start(
+  static async #assemble(
     config: Config,
     logger: Logger,
     lifecycle: Lifecycle,
-    modelServices: ModelServices,
+    parts: Parts,
     overrides: ServerOverrides,
+    startedAt: number,
   ): Promise<LmxServer> {
-    const storedKey = await loadOrCreateAdminKey(config.dataDir, config.adminKey);
-    if (storedKey.source !== 'configured')
-      logger.info({ file: storedKey.file }, 'admin key is stored in this file');
-    const adminKey = new AdminKeyHolder(storedKey.key, config.dataDir);
-    const engine = await Engine.start(config, logger);
-    modelServices.attach(engine);
-    const memory = overrides.memory ?? systemMemory;
-    const vram = async () => {
-      const state = await engine.llama.getVramState();
-      return { used: state.used, total: state.total };
-    };
-    const loadedModels = () => engine.pool.list();
-    const metrics = new Metrics({
-      models: () => loadedModels().map((model) => ({ id: model.id, ...modelFigures(model) })),
-      vram,
-      host: () => hostSignals.snapshot,
+    const { events, recovery, adminKey } = parts;
+    const engine = await Engine.start(engineSettings(config), logger);
+    parts.engine = engine;
+
+    const liveConfig = new LiveConfig(config);
+    const library = new ModelLibrary(config.modelsDir, config.startupModels, (file) => engine.readFileInfo(file));
+    const models = new ModelManager({
+      engine,
+      library,
+      events,
+      logger,
+      config,
+      settings: () => {
+        const current = liveConfig.current;
+        return { jitLoad: current.jitLoad, memory: current.memory, ttlSeconds: current.models.ttlSeconds };
+      },
+      onLoadedSetChanged: (loaded) => recovery.loadedSetChanged(loaded),
     });
+    parts.models = models;
+    recovery.modelCounts = () => models.counts();
+    const downloads = new DownloadManager(config.modelsDir, logger, {
+      onUpdate: (job) => {
+        events.publish('download', job);
+        if (job.state === 'failed')
+          events.alert('download', 'warning', `Download of ${job.fileName} failed: ${job.error}`);
+      },
+      onModelAdded: () => void library.scan(),
+    });
+    parts.downloads = downloads;
+    void library.scan();
+
+    const memory = overrides.memory ?? systemMemory;
+    const modelFigures = () => models.loadedModels().map(healthFigures);
+    const metrics = new Metrics({ models: modelFigures, vram: () => engine.vram(), host: () => hostSignals.snapshot });
+    parts.liveStats = startLiveStats(models, events);
+
     const drain = new Drain();
+    let url = '';
+    const state = () =>
+      describeServerState({
+        config,
+        lifecycle,
+        startedAt,
+        url,
+        modelCounts: () => models.counts(),
+        recovery: () => recovery.snapshot(),
+      });
     const app = await buildApp({
       config,
       logger,
       lifecycle,
-      models: modelServices.inference,
-      modelCounts: () => modelServices.modelCounts(),
+      models,
       adminKey,
-      modelServices: modelServices.admin,
+      admin: { models, downloads, events, liveConfig, state, exitSafeMode: () => recovery.exitSafeMode() },
       metrics,
       drain,
       memory,
@@ -100,9 +163,9 @@ export class LmxServer {
             threadsReason: engine.threadChoice.reason,
             libuvThreadpoolSize: engine.libuvThreadpoolSize,
           }),
-          models: () => loadedModels().map((model) => ({ id: model.id, ...modelFigures(model) })),
-          failedModels: () => modelServices.models.failures(),
-          vram,
+          models: modelFigures,
+          failedModels: () => models.failures(),
+          vram: () => engine.vram(),
           memoryUsedFraction: () => memory.usedFraction(),
           memoryThreshold: config.shedding.memoryThreshold,
           maxQueued: config.queue.maxQueued,
@@ -114,21 +177,25 @@ export class LmxServer {
     await app.listen({ host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
+    url = `http://${urlHost(host)}:${port}`;
     const server = new LmxServer(
       config,
       logger,
-      engine,
-      app,
       lifecycle,
       adminKey,
-      `http://${urlHost(host)}:${port}`,
-      modelServices,
+      engine,
+      models,
       metrics,
       drain,
+      app,
+      url,
+      parts as Required<Parts>,
     );
     lifecycle.phase = 'serving';
     // Startup (--model) and previous-run models load in the background while /readyz says `loading`.
-    modelServices.run(server.url);
+    void recovery.restore(({ path, contextSize, parallel, gpuLayers }) =>
+      models.load(path, { contextSize, parallel, gpuLayers }, 'restore'),
+    );
     return server;
   }
 
@@ -155,15 +222,25 @@ export class LmxServer {
       );
     }
     await this.app.close();
-    await this.modelServices.stop();
+    const { liveStats, downloads, recovery, lock } = this.parts;
+    liveStats.stop();
+    // Partial downloads are kept for resume.
+    await downloads.dispose();
+    await this.models.dispose();
     await this.engine.dispose();
-    await this.modelServices.finish();
+    await recovery.finish();
+    await lock.release();
     this.lifecycle.phase = 'stopped';
   }
 }
 
-function modelFigures(model: LoadedModel) {
+function engineSettings(config: Config) {
+  return { gpu: config.gpu, threads: config.engine.threads, batchSize: config.engine.batchSize };
+}
+
+function healthFigures(model: LoadedModel) {
   return {
+    id: model.id,
     running: model.admission.running,
     queued: model.admission.queued,
     parallel: model.options.parallel,

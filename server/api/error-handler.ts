@@ -1,5 +1,13 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { ApiError, invalidRequest, type OpenAiErrorBody } from '../errors.ts';
+import {
+  ApiError,
+  bodyTooLarge,
+  clientError,
+  fromDomainError,
+  internalError,
+  invalidRequest,
+  type OpenAiErrorBody,
+} from '../errors.ts';
 
 interface ValidationIssue {
   instancePath: string;
@@ -15,7 +23,7 @@ interface ValidationIssue {
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     const apiError = toApiError(error);
-    if (apiError.statusCode >= 500 && !(error instanceof ApiError)) {
+    if (apiError.statusCode >= 500 && !fromDomainError(error)) {
       request.log.error({ err: error }, 'request failed');
     }
     void reply.code(apiError.statusCode).headers(apiError.headers).send(apiError.toBody());
@@ -34,25 +42,21 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 }
 
-function toApiError(error: FastifyError | ApiError): ApiError {
-  if (error instanceof ApiError) return error;
+function toApiError(thrown: FastifyError | ApiError): ApiError {
+  const known = fromDomainError(thrown);
+  if (known) return known;
+  const error = thrown as FastifyError;
   if (error.validation)
     return validationError(error.validation as ValidationIssue[], error.validationContext);
   const status = error.statusCode ?? 500;
   if (status === 413) {
-    return new ApiError(413, 'invalid_request_error', 'The request body is too large.', 'request_too_large');
+    return bodyTooLarge();
   }
   if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
     return invalidRequest(`The request body is not valid JSON: ${error.message}`, null, 'invalid_json');
   }
-  if (status >= 400 && status < 500)
-    return new ApiError(status, 'invalid_request_error', error.message, error.code ?? null);
-  return new ApiError(
-    500,
-    'server_error',
-    'The server had an error while processing your request.',
-    'internal_error',
-  );
+  if (status >= 400 && status < 500) return clientError(status, error.message, error.code ?? null);
+  return internalError();
 }
 
 function validationError(issues: ValidationIssue[], context: string | undefined): ApiError {

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
-import { ApiError } from '../errors.ts';
+import { unavailable } from '../errors.ts';
 
 export const defaultUiBundleDir = path.resolve(import.meta.dirname, '../../dist/renderer');
 
@@ -43,15 +43,12 @@ export const uiRoutes: FastifyPluginAsync<UiRoutesOptions> = async (app, options
   app.addHook('onSend', async (_request, reply) => {
     void reply.headers(SECURITY_HEADERS);
   });
+  // Someone who opens the server's address in a browser wants the dashboard.
+  app.get('/', async (_request, reply) => reply.redirect('/ui/', 302));
 
   if (!existsSync(path.join(bundleDir, 'index.html'))) {
     const notBuilt = async () => {
-      throw new ApiError(
-        503,
-        'service_unavailable_error',
-        'The dashboard is not built. Run `npm run build:ui`, then restart LMX.',
-        'ui_not_built',
-      );
+      throw unavailable('The dashboard is not built. Run `npm run build:ui`, then restart LMX.', 'ui_not_built');
     };
     app.get('/ui', notBuilt);
     app.get('/ui/*', notBuilt);

@@ -27,7 +27,7 @@ const SECRET_KEYS = ['adminKey', 'apiKey'] as const;
  * atomically to <data-dir>/config.json (only the edited keys join what the file already had), and applied
  * live where the key allows (LIVE_KEYS).
  */
-export class ConfigStore {
+export class LiveConfig {
   #current: Config;
 
   constructor(initial: Config) {

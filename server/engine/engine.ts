@@ -1,38 +1,62 @@
+import type { LlamaModel } from 'node-llama-cpp';
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema.ts';
+import type { GpuChoice } from '../config/schema.ts';
+import type { AdmissionQueue } from '../resilience/admission-queue.ts';
+import { readModelFileInfo, type ModelFileInfo } from './gguf.ts';
 import { createLlamaRuntime, type Backend, type LlamaRuntime } from './llama.ts';
-import type { LoadedModel } from './loaded-model.ts';
-import { ModelPool, modelIdFromPath } from './model-pool.ts';
-import { chooseThreads, libuvPoolSize, type ThreadChoice } from './threads.ts';
+import { LoadedModel, type LoadOptions } from './loaded-model.ts';
+import { calibrateThreads, chooseThreads, createContextProbeFactory, libuvPoolSize, type ThreadChoice } from './threads.ts';
 
-export interface ModelLoadOverrides {
-  contextSize?: number;
-  parallel?: number;
-  gpuLayers?: number;
+export interface EngineSettings {
+  gpu: GpuChoice;
+  /** engine.threads: 0 chooses per backend. */
+  threads: number;
+  /** engine.batchSize: 0 lets node-llama-cpp choose. */
+  batchSize: number;
 }
 
-/** The inference engine as the rest of the server sees it: one Llama runtime and its pool of models. */
+/** A model file and the shape of its context, fully decided by the caller (ModelManager). */
+export interface ModelFileLoad {
+  id: string;
+  path: string;
+  contextSize: number;
+  parallel: number;
+  gpuLayers?: number;
+  /** The model's admission queue (its concurrency is `parallel`), owned by the caller. */
+  admission: AdmissionQueue;
+}
+
+/** What the memory budget can allocate now, in node-llama-cpp's view (unified memory on Apple silicon). */
+export interface MemoryAvailability {
+  freeRamBytes: number;
+  /** Free VRAM on a discrete GPU; undefined when the GPU shares system memory or there is none. */
+  freeVramBytes: number | undefined;
+}
+
+/**
+ * node-llama-cpp as the rest of the server sees it: one Llama runtime, the thread policy, and loading a
+ * file into a LoadedModel. It keeps no registry of loaded models (ModelManager owns that) and no lock.
+ */
 export class Engine {
-  readonly pool: ModelPool;
+  /** Calibrated thread counts by model file: calibration costs a few decodes, paid once per file. */
+  readonly #calibrated = new Map<string, ThreadChoice>();
 
   private constructor(
     private readonly runtime: LlamaRuntime,
-    private readonly config: Config,
+    private readonly settings: EngineSettings,
     private readonly logger: Logger,
     /** The backend's thread policy (see threads.ts): a count, or candidates to calibrate per model. */
     readonly threadChoice: ThreadChoice,
     /** Threads of libuv's pool, where the addon runs every decode (UV_THREADPOOL_SIZE; read once at start). */
     readonly libuvThreadpoolSize: number,
-  ) {
-    this.pool = new ModelPool(runtime.llama, config.queue, logger);
-  }
+  ) {}
 
-  static async start(config: Config, logger: Logger): Promise<Engine> {
-    const runtime = await createLlamaRuntime(config.gpu, logger);
+  static async start(settings: EngineSettings, logger: Logger): Promise<Engine> {
+    const runtime = await createLlamaRuntime(settings.gpu, logger);
     const libuvThreadpoolSize = libuvPoolSize();
     const threadChoice = chooseThreads({
       backend: runtime.backend,
-      configured: config.engine.threads,
+      configured: settings.threads,
       libuvPool: libuvThreadpoolSize,
     });
     logger.info(
@@ -45,37 +69,86 @@ export class Engine {
       },
       'inference engine ready',
     );
-    return new Engine(runtime, config, logger, threadChoice, libuvThreadpoolSize);
+    return new Engine(runtime, settings, logger, threadChoice, libuvThreadpoolSize);
   }
 
   get backend(): Backend {
     return this.runtime.backend;
   }
 
-  get llama(): LlamaRuntime['llama'] {
-    return this.runtime.llama;
+  /** GGUF metadata and node-llama-cpp's resource estimates for a file. Never throws. */
+  readFileInfo(file: string): Promise<ModelFileInfo> {
+    return readModelFileInfo(file, this.runtime.llama);
   }
 
-  /** Loads a model file under its id (by default the file name without .gguf). */
-  loadFile(
-    file: string,
-    overrides: ModelLoadOverrides = {},
-    id = modelIdFromPath(file),
-  ): Promise<LoadedModel> {
-    return this.pool.load({
-      id,
-      path: file,
-      contextSize: overrides.contextSize ?? this.config.contextSize,
-      parallel: overrides.parallel ?? this.config.parallel,
-      threads: this.threadChoice,
-      batchSize: this.config.engine.batchSize || undefined,
-      gpuLayers: overrides.gpuLayers,
-    });
+  async memoryAvailability(): Promise<MemoryAvailability> {
+    const { llama } = this.runtime;
+    const ram = await llama.getRamState();
+    if (llama.gpu === false) return { freeRamBytes: ram.free, freeVramBytes: undefined };
+    const vram = await llama.getVramState();
+    const unified = vram.unifiedSize > 0 || vram.total === 0;
+    return { freeRamBytes: ram.free, freeVramBytes: unified ? undefined : vram.free };
   }
 
+  async vram(): Promise<{ used: number; total: number }> {
+    const state = await this.runtime.llama.getVramState();
+    return { used: state.used, total: state.total };
+  }
+
+  /**
+   * Loads a file with one context of `parallel` sequences. Throws node-llama-cpp's own errors
+   * (InsufficientMemoryError among them); on failure nothing stays allocated.
+   */
+  async loadModel(request: ModelFileLoad): Promise<LoadedModel> {
+    const startedAt = performance.now();
+    const model = await this.runtime.llama.loadModel({ modelPath: request.path, gpuLayers: request.gpuLayers });
+    try {
+      const threads = await this.#threadsFor(request, model);
+      const options: LoadOptions = {
+        contextSize: Math.min(request.contextSize, model.trainContextSize),
+        parallel: request.parallel,
+        threads: threads.threads,
+        threadsReason: threads.reason,
+        batchSize: this.settings.batchSize || undefined,
+        gpuLayers: request.gpuLayers,
+      };
+      const context = await model.createContext({
+        contextSize: options.contextSize,
+        sequences: options.parallel,
+        threads: options.threads,
+        batchSize: options.batchSize,
+      });
+      this.logger.info(
+        { model: request.id, ...options, loadMs: Math.round(performance.now() - startedAt) },
+        'model loaded',
+      );
+      return new LoadedModel(request.id, request.path, model, context, options, request.admission);
+    } catch (error) {
+      await model.dispose();
+      throw error;
+    }
+  }
+
+  async #threadsFor(request: ModelFileLoad, model: LlamaModel): Promise<ThreadChoice> {
+    const candidates = this.threadChoice.calibrationCandidates;
+    if (!candidates || candidates.length < 2) return this.threadChoice;
+    let choice = this.#calibrated.get(request.path);
+    if (!choice) {
+      const result = await calibrateThreads(createContextProbeFactory(model, request.parallel), candidates);
+      choice = { threads: result.threads, reason: result.reason };
+      this.#calibrated.set(request.path, choice);
+      this.logger.info(
+        { model: request.id, threads: choice.threads, measurements: result.measurements },
+        choice.reason,
+      );
+    }
+    return choice;
+  }
+
+  /** Frees the Llama runtime; the models must have been disposed first (ModelManager.dispose). */
   async dispose(): Promise<void> {
-    await this.pool.dispose();
     await this.runtime.llama.dispose();
     this.logger.info('inference engine stopped');
   }
 }
+export { InsufficientMemoryError } from 'node-llama-cpp';

@@ -145,12 +145,13 @@ function configFrom(init: InitMessage | undefined): Config {
 function startActivityReports(running: LmxServer): void {
   let last = '';
   const timer = setInterval(() => {
-    const models = running.engine.pool.list();
+    // The same counts /readyz reads, so the app's keep-awake decision and readiness never disagree.
+    const counts = running.models.counts();
     const activity = {
       type: 'activity' as const,
-      loadedModels: models.length,
-      loadingModels: running.engine.pool.loadingCount,
-      inflight: models.reduce((sum, model) => sum + model.inflight, 0),
+      loadedModels: counts.loaded,
+      loadingModels: counts.loading,
+      inflight: running.models.loadedModels().reduce((sum, model) => sum + model.inflight, 0),
     };
     const key = JSON.stringify(activity);
     if (key === last) return;

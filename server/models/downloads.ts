@@ -1,9 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { createModelDownloader, readGgufFileInfo, type ModelDownloader } from 'node-llama-cpp';
 import type { Logger } from 'pino';
-import { conflict, invalidRequest, notFound } from '../errors.ts';
+import { createDownloader, type ModelDownloader } from '../engine/downloader.ts';
+import { assertGgufFile } from '../engine/gguf.ts';
+import { DownloadConflictError, DownloadNotFoundError, DownloadRefusedError } from './errors.ts';
 import type { DownloadJob } from '../api/admin/schema.ts';
 
 /** Hidden (never scanned) folder of the models dir where downloads are staged until complete and valid. */
@@ -52,15 +53,13 @@ export class DownloadManager {
   start(uri: string): DownloadJob {
     const trimmed = uri.trim();
     if (!/^(hf:|huggingface:|https?:\/\/)/i.test(trimmed)) {
-      throw invalidRequest(
+      throw new DownloadRefusedError(
         "The uri must be 'hf:owner/repo/file.gguf', 'hf:owner/repo:quant' or an http(s):// URL.",
-        'uri',
-        'invalid_uri',
       );
     }
     for (const entry of this.#jobs.values()) {
       if (entry.job.uri === trimmed && entry.job.state === 'running') {
-        throw conflict(`This URI is already being downloaded (job ${entry.job.id}).`, 'download_running');
+        throw new DownloadConflictError(entry.job.id);
       }
     }
     const job: DownloadJob = {
@@ -86,7 +85,7 @@ export class DownloadManager {
   /** Cancels a running job (its partial file is deleted) or forgets a finished one. */
   async cancel(id: string): Promise<void> {
     const entry = this.#jobs.get(id);
-    if (!entry) throw notFound(`Download '${id}'`);
+    if (!entry) throw new DownloadNotFoundError(id);
     if (entry.job.state === 'running') {
       entry.controller.abort(new Error('cancelled'));
       await entry.finished;
@@ -98,7 +97,7 @@ export class DownloadManager {
   /** Resolves when the job has ended (for the CLI and tests). */
   async wait(id: string): Promise<DownloadJob> {
     const entry = this.#jobs.get(id);
-    if (!entry) throw notFound(`Download '${id}'`);
+    if (!entry) throw new DownloadNotFoundError(id);
     await entry.finished;
     return { ...entry.job };
   }
@@ -134,11 +133,9 @@ export class DownloadManager {
         this.reachTimeoutMs,
         `could not reach ${job.uri} within ${Math.round(this.reachTimeoutMs / 1000)} s ` +
           '(connection refused or timed out)',
-        createModelDownloader({
+        createDownloader({
           modelUri: job.uri,
           dirPath: staging,
-          deleteTempFileOnCancel: false,
-          parallelDownloads: 4,
           onProgress: (status) => {
             job.bytesDone = status.downloadedSize;
             job.bytesTotal = status.totalSize > 0 ? status.totalSize : null;
@@ -226,7 +223,7 @@ function untilAbortedOrLate<T>(
 
 async function assertGguf(file: string): Promise<void> {
   try {
-    await readGgufFileInfo(file, { readTensorInfo: true });
+    await assertGgufFile(file);
   } catch (error) {
     throw new DownloadProblem(`the downloaded file is not a GGUF model (${(error as Error).message})`);
   }

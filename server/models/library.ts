@@ -1,7 +1,7 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { GgmlType, GgufFileType, GgufInsights, readGgufFileInfo, type Llama } from 'node-llama-cpp';
-import { ApiError, invalidRequest, modelNotFound } from '../errors.ts';
+import { unreadableModelFile, type ModelFileInfo } from '../engine/gguf.ts';
+import { ModelNotFoundError, ModelRefusedError } from './errors.ts';
 
 /** One model of the library: a .gguf file, or the parts of a split model counted as one. */
 export interface LibraryModel {
@@ -16,16 +16,6 @@ export interface LibraryModel {
   inLibrary: boolean;
   /** Why the model cannot be loaded, when the files alone already tell (missing split parts). */
   problem: string | null;
-}
-
-export interface ModelFileInfo {
-  architecture: string | null;
-  parameters: number | null;
-  quantization: string | null;
-  trainedContext: number | null;
-  /** Null when the file is a readable GGUF; otherwise what is wrong with it. */
-  error: string | null;
-  insights: GgufInsights | null;
 }
 
 export interface LibraryScan {
@@ -58,7 +48,8 @@ export class ModelLibrary {
     readonly modelsDir: string,
     /** Files named on the command line: allowed wherever they are. */
     private readonly externalFiles: readonly string[],
-    private readonly llama: Llama | undefined,
+    /** Reads a file's GGUF metadata (the engine's reader); never throws. */
+    private readonly readFileInfo: (file: string) => Promise<ModelFileInfo>,
   ) {}
 
   /** The result of the most recent scan (no I/O). */
@@ -103,7 +94,7 @@ export class ModelLibrary {
    */
   async resolve(name: string): Promise<LibraryModel> {
     if (name.includes('\0'))
-      throw invalidRequest('The model name contains a NUL byte.', 'model', 'invalid_model');
+      throw new ModelRefusedError('The model name contains a NUL byte.', 'invalid_model');
     const scan = await this.scan();
     const external = scan.models.find(
       (model) => !model.inLibrary && (model.id === name || model.path === name),
@@ -115,7 +106,7 @@ export class ModelLibrary {
       const refusal = scan.refused.get(name);
       if (refusal) throw outsideLibrary(name, refusal);
       const model = scan.models.find((candidate) => candidate.id === name);
-      if (!model) throw modelNotFound(name);
+      if (!model) throw new ModelNotFoundError(name);
       return model;
     }
     const root = await realpath(this.modelsDir).catch(() => path.resolve(this.modelsDir));
@@ -125,11 +116,11 @@ export class ModelLibrary {
       isInside(root, lexical) || isInside(path.resolve(this.modelsDir), path.resolve(this.modelsDir, name));
     if (!insideAsSpelled) throw outsideLibrary(name, 'it is outside the models directory');
     const real = await realpath(lexical).catch(() => undefined);
-    if (!real) throw modelNotFound(name);
+    if (!real) throw new ModelNotFoundError(name);
     if (!isInside(root, real))
       throw outsideLibrary(name, 'it resolves (through a link) outside the models directory');
     const model = scan.models.find((candidate) => candidate.files.includes(real));
-    if (!model) throw modelNotFound(name);
+    if (!model) throw new ModelNotFoundError(name);
     return model;
   }
 
@@ -140,8 +131,8 @@ export class ModelLibrary {
     const cached = this.#infoCache.get(model.path);
     if (cached?.key === key) return cached.info;
     const info = model.problem
-      ? Promise.resolve(unreadable(model.problem))
-      : readInfo(model.path, this.llama);
+      ? Promise.resolve(unreadableModelFile(model.problem))
+      : this.readFileInfo(model.path);
     this.#infoCache.set(model.path, { key, info });
     return info;
   }
@@ -223,43 +214,6 @@ export function isInside(root: string, candidate: string): boolean {
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
 
-function outsideLibrary(name: string, why: string): ApiError {
-  return invalidRequest(`The model '${name}' is refused: ${why}.`, 'model', 'model_path_outside_library');
-}
-
-function unreadable(error: string): ModelFileInfo {
-  return {
-    architecture: null,
-    parameters: null,
-    quantization: null,
-    trainedContext: null,
-    error,
-    insights: null,
-  };
-}
-
-async function readInfo(file: string, llama: Llama | undefined): Promise<ModelFileInfo> {
-  try {
-    const info = await readGgufFileInfo(file, { readTensorInfo: true });
-    const insights = await GgufInsights.from(info, llama);
-    const architecture = info.metadata?.general?.architecture ?? null;
-    return {
-      architecture: architecture === null ? null : String(architecture),
-      parameters: insights.totalParameters || null,
-      quantization: quantizationName(info.metadata?.general?.file_type, insights.dominantTensorType),
-      trainedContext: insights.trainContextSize ?? null,
-      error: insights.isSupportedByLlamaCpp
-        ? null
-        : `architecture '${String(architecture)}' is not supported by llama.cpp`,
-      insights,
-    };
-  } catch (error) {
-    return unreadable(`not a valid GGUF file: ${(error as Error).message}`);
-  }
-}
-
-function quantizationName(fileType: number | undefined, dominant: GgmlType | undefined): string | null {
-  const name =
-    fileType !== undefined ? GgufFileType[fileType] : dominant !== undefined ? GgmlType[dominant] : undefined;
-  return name ? name.replace(/^(MOSTLY|ALL)_/, '') : null;
+function outsideLibrary(name: string, why: string): ModelRefusedError {
+  return new ModelRefusedError(`The model '${name}' is refused: ${why}.`, 'model_path_outside_library');
 }

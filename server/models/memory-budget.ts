@@ -1,54 +1,10 @@
-import type { GgufInsights, Llama } from 'node-llama-cpp';
-import { ApiError } from '../errors.ts';
+import type { MemoryAvailability } from '../engine/engine.ts';
+import type { MemoryNeed } from '../engine/gguf.ts';
 
-export interface LoadShape {
-  contextSize: number;
-  parallel: number;
-  gpuLayers?: number;
-  batchSize?: number;
-}
-
-/** What one loaded model costs: weights plus its context (KV cache and compute buffers). */
-export interface MemoryNeed {
-  ramBytes: number;
-  vramBytes: number;
-}
-
-/**
- * node-llama-cpp's own estimate of a load (GgufInsights), before anything is allocated. With a GPU and
- * no gpuLayers given, the estimate assumes every layer is offloaded (node-llama-cpp's 'auto' offloads
- * as much as fits).
- */
-export function estimateLoad(insights: GgufInsights, shape: LoadShape, gpu: boolean): MemoryNeed {
-  const gpuLayers = gpu ? Math.min(shape.gpuLayers ?? insights.totalLayers, insights.totalLayers) : 0;
-  const contextSize = Math.min(shape.contextSize, insights.trainContextSize ?? shape.contextSize);
-  const model = insights.estimateModelResourceRequirements({ gpuLayers });
-  const context = insights.estimateContextResourceRequirements({
-    contextSize,
-    modelGpuLayers: gpuLayers,
-    sequences: shape.parallel,
-    batchSize: shape.batchSize,
-  });
-  return { ramBytes: model.cpuRam + context.cpuRam, vramBytes: model.gpuVram + context.gpuVram };
-}
+export type { MemoryNeed };
 
 export function totalBytes(need: MemoryNeed): number {
   return need.ramBytes + need.vramBytes;
-}
-
-export interface MemoryAvailability {
-  /** RAM that can be allocated now (node-llama-cpp's view; unified memory on Apple silicon). */
-  freeRamBytes: number;
-  /** Free VRAM on a discrete GPU; undefined when the GPU shares system memory or there is none. */
-  freeVramBytes: number | undefined;
-}
-
-export async function measureAvailability(llama: Llama): Promise<MemoryAvailability> {
-  const ram = await llama.getRamState();
-  if (llama.gpu === false) return { freeRamBytes: ram.free, freeVramBytes: undefined };
-  const vram = await llama.getVramState();
-  const unified = vram.unifiedSize > 0 || vram.total === 0;
-  return { freeRamBytes: ram.free, freeVramBytes: unified ? undefined : vram.free };
 }
 
 export interface BudgetModel {
@@ -115,21 +71,4 @@ export function planFit(
     availableBytes,
     busy: loaded.filter((model) => !model.idle).map((model) => model.id),
   };
-}
-
-export function insufficientMemory(id: string, plan: Extract<FitPlan, { fits: false }>): ApiError {
-  const busy = plan.busy.length > 0 ? `; busy models that were not unloaded: ${plan.busy.join(', ')}` : '';
-  return new ApiError(
-    507,
-    'insufficient_storage_error',
-    `Not enough memory to load '${id}': it needs about ${megabytes(plan.neededBytes)} and ` +
-      `${megabytes(plan.availableBytes)} can be used after unloading idle models` +
-      ` (memory.reserveBytes and memory.budgetBytes apply)${busy}.`,
-    'insufficient_memory',
-    'model',
-  );
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
 }

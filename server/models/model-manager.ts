@@ -1,18 +1,23 @@
 import { unlink } from 'node:fs/promises';
-import { InsufficientMemoryError } from 'node-llama-cpp';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import { ApiError, conflict, invalidRequest, modelNotFound, unavailable } from '../errors.ts';
 import type { LoadedModelView, ModelEntry, ModelState } from '../api/admin/schema.ts';
 import type { EventBus } from '../runtime/events.ts';
+import type { ModelCounts } from '../runtime/lifecycle.ts';
 import type { PersistedModel } from '../persistence/runtime-state.ts';
-import type { Engine, ModelLoadOverrides } from '../engine/engine.ts';
+import { InsufficientMemoryError, type Engine } from '../engine/engine.ts';
+import { AdmissionQueue } from '../resilience/admission-queue.ts';
 import type { LoadedModel } from '../engine/loaded-model.ts';
 import type { LibraryModel, ModelLibrary } from './library.ts';
 import {
-  estimateLoad,
-  insufficientMemory,
-  measureAvailability,
+  ModelLoadError,
+  ModelMemoryError,
+  ModelNotFoundError,
+  ModelRefusedError,
+  ModelStateError,
+  ModelUnavailableError,
+} from './errors.ts';
+import {
   planFit,
   totalBytes,
   type MemoryNeed,
@@ -26,6 +31,13 @@ export interface ModelSettings {
 }
 
 export type LoadOrigin = 'admin' | 'jit' | 'restore';
+
+/** What a load may change from the configured defaults (POST /admin/models/load, a restored model). */
+export interface ModelLoadOverrides {
+  contextSize?: number;
+  parallel?: number;
+  gpuLayers?: number;
+}
 
 interface ModelRecord {
   state: ModelState;
@@ -70,12 +82,25 @@ export class ModelManager {
     this.#ttlTimer.unref();
   }
 
-  get loadedCount(): number {
-    return [...this.#records.values()].filter((record) => record.state === 'loaded').length;
+  /** Loaded and loading models, as readiness, the app's keep-awake activity and the stats all count them. */
+  counts(): ModelCounts {
+    let loaded = 0;
+    let loading = 0;
+    for (const record of this.#records.values()) {
+      if (record.state === 'loaded') loaded++;
+      else if (record.state === 'loading') loading++;
+    }
+    return { loaded, loading };
   }
 
-  get loadingCount(): number {
-    return [...this.#records.values()].filter((record) => record.state === 'loading').length;
+  /** The models in memory now (metrics, deep health). */
+  loadedModels(): LoadedModel[] {
+    return [...this.#records.values()].flatMap((record) => (record.loaded ? [record.loaded] : []));
+  }
+
+  /** One loaded model by id, or undefined. */
+  loaded(id: string): LoadedModel | undefined {
+    return this.#records.get(id)?.loaded;
   }
 
   /** Models whose last load failed, with why (deep health). */
@@ -113,12 +138,12 @@ export class ModelManager {
       return record.loaded;
     }
     if (record?.state === 'unloading') {
-      throw unavailable(`The model '${id}' is being unloaded; retry shortly.`, 'model_unloading', 1);
+      throw new ModelUnavailableError(`The model '${id}' is being unloaded; retry shortly.`, 'model_unloading');
     }
     if (!record?.loading) {
       await this.options.library.resolve(id);
       if (!this.options.settings().jitLoad) {
-        throw modelNotFound(
+        throw new ModelNotFoundError(
           id,
           'exists but is not loaded (jitLoad is off; load it with POST /admin/models/load)',
         );
@@ -179,17 +204,17 @@ export class ModelManager {
     overrides: ModelLoadOverrides = {},
     origin: LoadOrigin = 'admin',
   ): Promise<LoadedModel> {
-    if (this.#disposed) throw unavailable('The server is stopping.', 'server_stopping', 1);
+    if (this.#disposed) throw new ModelUnavailableError('The server is stopping.', 'server_stopping');
     const model = await this.options.library.resolve(name);
     const record = this.#records.get(model.id);
     if (record?.state === 'loaded' && record.loaded) {
       if (origin === 'admin')
-        throw conflict(`The model '${model.id}' is already loaded.`, 'model_already_loaded');
+        throw new ModelStateError(`The model '${model.id}' is already loaded.`, 'model_already_loaded');
       return record.loaded;
     }
     if (record?.loading) return record.loading;
     if (record?.state === 'unloading') {
-      throw conflict(
+      throw new ModelStateError(
         `The model '${model.id}' is being unloaded; load it again once that is done.`,
         'model_unloading',
       );
@@ -202,7 +227,7 @@ export class ModelManager {
     try {
       return await loading;
     } catch (error) {
-      const capacity = error instanceof ApiError && error.statusCode === 507;
+      const capacity = error instanceof ModelMemoryError;
       next.state = capacity ? 'unloaded' : 'failed';
       next.error = error instanceof Error ? error.message : String(error);
       this.#publish(model.id, next);
@@ -221,7 +246,7 @@ export class ModelManager {
     if (record?.state === 'unloading' && record.unloading) return record.unloading;
     if (record?.state !== 'loaded') {
       const state = record?.state ?? 'unloaded';
-      throw conflict(`The model '${id}' is not loaded (it is ${state}).`, 'model_not_loaded');
+      throw new ModelStateError(`The model '${id}' is not loaded (it is ${state}).`, 'model_not_loaded');
     }
     await this.#unload(id, 'admin');
   }
@@ -230,15 +255,15 @@ export class ModelManager {
   async delete(name: string): Promise<void> {
     const model = await this.options.library.resolve(name);
     if (!model.inLibrary) {
-      throw invalidRequest(
+      throw new ModelRefusedError(
         `The model '${model.id}' was named on the command line and is outside the models directory; it is not deleted.`,
-        'id',
         'model_outside_library',
+        'id',
       );
     }
     const state = this.#records.get(model.id)?.state;
     if (state === 'loaded' || state === 'loading' || state === 'unloading') {
-      throw conflict(`The model '${model.id}' is ${state}; unload it before deleting it.`, 'model_loaded');
+      throw new ModelStateError(`The model '${model.id}' is ${state}; unload it before deleting it.`, 'model_loaded');
     }
     for (const file of model.files) await unlink(file);
     this.options.library.forget(model);
@@ -273,25 +298,18 @@ export class ModelManager {
   async #load(model: LibraryModel, overrides: ModelLoadOverrides, record: ModelRecord): Promise<LoadedModel> {
     const { engine, config, library } = this.options;
     const info = await library.info(model);
-    if (info.error) throw modelLoadFailed(model.id, info.error);
+    if (info.error || !info.estimate) throw new ModelLoadError(model.id, info.error ?? 'unreadable');
+    // The one place a load's shape is decided: the request's overrides, else the configuration.
     const shape = {
       contextSize: overrides.contextSize ?? config.contextSize,
       parallel: overrides.parallel ?? config.parallel,
       gpuLayers: overrides.gpuLayers,
       batchSize: config.engine.batchSize || undefined,
     };
-    const gpu = engine.backend !== 'cpu';
-    const need = info.insights
-      ? estimateLoad(info.insights, shape, gpu)
-      : { ramBytes: model.sizeBytes, vramBytes: 0 };
+    const need = info.estimate(shape, engine.backend !== 'cpu');
     const settings = this.options.settings();
-    const plan = planFit(
-      need,
-      this.#budgetModels(),
-      await measureAvailability(engine.llama),
-      settings.memory,
-    );
-    if (!plan.fits) throw insufficientMemory(model.id, plan);
+    const plan = planFit(need, this.#budgetModels(), await engine.memoryAvailability(), settings.memory);
+    if (!plan.fits) throw new ModelMemoryError(model.id, plan.neededBytes, plan.availableBytes, plan.busy);
     for (const id of plan.evict) {
       this.options.logger.info(
         { model: id, for: model.id },
@@ -306,17 +324,18 @@ export class ModelManager {
     }
     let loaded: LoadedModel;
     try {
-      loaded = await engine.loadFile(model.path, overrides, model.id);
+      loaded = await engine.loadModel({
+        id: model.id,
+        path: model.path,
+        contextSize: shape.contextSize,
+        parallel: shape.parallel,
+        gpuLayers: shape.gpuLayers,
+        admission: new AdmissionQueue({ ...config.queue, concurrency: shape.parallel }),
+      });
     } catch (error) {
-      if (error instanceof InsufficientMemoryError) {
-        throw insufficientMemory(model.id, {
-          fits: false,
-          neededBytes: totalBytes(need),
-          availableBytes: 0,
-          busy: [],
-        });
-      }
-      throw modelLoadFailed(model.id, (error as Error).message);
+      if (error instanceof InsufficientMemoryError)
+        throw new ModelMemoryError(model.id, totalBytes(need), 0, []);
+      throw new ModelLoadError(model.id, (error as Error).message);
     }
     Object.assign(record, {
       state: 'loaded',
@@ -360,7 +379,7 @@ export class ModelManager {
         'unloading with requests still in flight',
       );
     }
-    await this.options.engine.pool.unload(id);
+    await model.dispose();
     this.#records.delete(id);
     this.#publish(id, { state: 'unloaded', error: null });
     this.options.logger.info({ model: id, why }, 'model unloaded');
@@ -448,16 +467,6 @@ function loadedView(record: ModelRecord): LoadedModelView {
     queued: model.admission.queued,
     tokensPerSecond: record.tokensPerSecond,
   };
-}
-
-export function modelLoadFailed(id: string, why: string): ApiError {
-  return new ApiError(
-    422,
-    'invalid_request_error',
-    `The model '${id}' cannot be loaded: ${why}`,
-    'model_load_failed',
-    'model',
-  );
 }
 
 function definedOnly(overrides: ModelLoadOverrides): ModelLoadOverrides {

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { recordStart } from './crash-loop.ts';
-import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.ts';
 import type { EventBus } from '../runtime/events.ts';
 import type { Lifecycle, ModelCounts } from '../runtime/lifecycle.ts';
 import {
@@ -22,8 +21,8 @@ export interface RecoverySnapshot {
 }
 
 /**
- * Coming back after a stop or a crash: owns the data-dir lock, runtime-state.json and crash-loop safe
- * mode. `begin` runs before anything else starts (a second server on the same data dir stops there);
+ * Coming back after a stop or a crash: owns runtime-state.json and crash-loop safe mode. `begin` runs
+ * right after the data-dir lock is taken;
  * `restore` brings back the models of the previous run in the background; `finish` records a clean stop.
  */
 export class Recovery {
@@ -38,7 +37,6 @@ export class Recovery {
     private readonly logger: Logger,
     private readonly events: EventBus,
     private readonly lifecycle: Lifecycle,
-    private readonly lock: DataDirLock,
     readonly store: RuntimeStateStore,
     private readonly previous: RuntimeState | undefined,
     private readonly stateProblem: string | null,
@@ -50,8 +48,6 @@ export class Recovery {
     events: EventBus,
     lifecycle: Lifecycle,
   ): Promise<Recovery> {
-    const lock = await acquireDataDirLock(config.dataDir);
-    try {
       const now = new Date();
       const read = await readRuntimeState(config.dataDir, now);
       let previous: RuntimeState | undefined;
@@ -91,13 +87,9 @@ export class Recovery {
         },
       );
       await store.update(() => {});
-      const recovery = new Recovery(config, logger, events, lifecycle, lock, store, previous, stateProblem);
+      const recovery = new Recovery(config, logger, events, lifecycle, store, previous, stateProblem);
       if (start.safeModeReason) recovery.#enterSafeMode(start.safeModeReason);
       return recovery;
-    } catch (error) {
-      await lock.release();
-      throw error;
-    }
   }
 
   snapshot(): RecoverySnapshot {
@@ -168,20 +160,18 @@ export class Recovery {
     this.#publishState();
   }
 
-  /** A clean stop: recorded in runtime-state.json, then the data-dir lock is released. */
+  /** A clean stop, recorded in runtime-state.json. */
   async finish(): Promise<void> {
     clearTimeout(this.#cleanRunTimer);
     await this.store.update((state) => {
       state.last_clean_shutdown = true;
       state.recent_starts = [];
     });
-    await this.lock.release();
   }
 
-  /** A start that failed half-way: only the lock is released (the failure counts as a crash). */
-  async abandon(): Promise<void> {
+  /** A start that failed half-way: nothing is recorded (the failure counts as a crash). */
+  abandon(): void {
     clearTimeout(this.#cleanRunTimer);
-    await this.lock.release();
   }
 
   #persist(): Promise<void> {

@@ -1,6 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ApiError } from '../errors.ts';
+import { rateLimited } from '../errors.ts';
 
 export interface RateLimitOptions {
   perMinute: number;
@@ -29,13 +29,10 @@ export async function limitRequestsPerIp(scope: FastifyInstance, options: RateLi
       (options.exemptLoopback && isLoopback(request.ip)) || (options.exempt?.(request) ?? false),
     onExceeded: () => options.onLimited(),
     errorResponseBuilder: (_request, context) =>
-      new ApiError(
-        429,
-        'rate_limit_error',
+      rateLimited(
         `Rate limit reached: ${context.max} requests per minute from one address. Retry in ${context.after}.`,
         'rate_limited',
-        null,
-        { 'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))) },
+        Math.max(1, Math.ceil(context.ttl / 1000)),
       ),
   });
 }

@@ -60,7 +60,7 @@ describe('admission control', () => {
     });
     const model = await modelId(lmx);
     const holder = await holdTheOnlySlot(lmx, model);
-    const loaded = lmx.server.engine.pool.get(model)!;
+    const loaded = lmx.server.models.loaded(model)!;
     const queued = rawChat(lmx, model);
     await waitFor(() => loaded.admission.queued === 1);
 
@@ -103,7 +103,7 @@ describe('admission control', () => {
     });
     const model = await modelId(lmx);
     const holder = await holdTheOnlySlot(lmx, model);
-    const loaded = lmx.server.engine.pool.get(model)!;
+    const loaded = lmx.server.models.loaded(model)!;
     const controller = new AbortController();
     const leaving = rawChat(lmx, model, controller.signal).catch(() => 'aborted');
     await waitFor(() => loaded.admission.queued === 1);
@@ -118,7 +118,7 @@ describe('admission control', () => {
   it('runs at most `parallel` generations at once', async () => {
     lmx = await startTestServer({ startupModels: [await testModelPath()], parallel: 2 });
     const model = await modelId(lmx);
-    const loaded = lmx.server.engine.pool.get(model)!;
+    const loaded = lmx.server.models.loaded(model)!;
     let peak = 0;
     const sampler = setInterval(() => (peak = Math.max(peak, loaded.admission.running)), 1);
     const results = await Promise.all(Array.from({ length: 5 }, () => rawChat(lmx!, model)));

@@ -2,7 +2,7 @@ import { stat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { listRoutes } from '../../server/app.ts';
+import { listRoutes } from '../helpers/routes.ts';
 import { testModelPath } from '../fixtures/models.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { expectStoppedAtMaxTokens } from '../helpers/tokens.ts';

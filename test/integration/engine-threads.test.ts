@@ -22,7 +22,7 @@ describe('decode threads', () => {
   it('a configured engine.threads is used as is and reported in deep health', async () => {
     lmx = await startTestServer({ startupModels: [await testModelPath()], engine: { threads: 1 } });
     const model = (await lmx.openai.models.list()).data[0]!.id;
-    expect(lmx.server.engine.pool.get(model)!.context.currentThreads).toBe(1);
+    expect(lmx.server.models.loaded(model)!.context.currentThreads).toBe(1);
     const components = await healthComponents(lmx);
     expect(components.find((c) => c.name === 'engine')!.details).toMatchObject({
       backend: 'cpu',
@@ -39,7 +39,7 @@ describe('decode threads', () => {
     const engine = (await healthComponents(lmx)).find((c) => c.name === 'engine')!.details;
     const candidates = engine.calibrate as number[];
     expect(candidates.length).toBeGreaterThanOrEqual(1);
-    const loaded = lmx.server.engine.pool.get(model)!;
+    const loaded = lmx.server.models.loaded(model)!;
     if (candidates.length >= 2) {
       expect(loaded.options.threadsReason).toMatch(/calibrat/i);
       expect(candidates).toContain(loaded.options.threads);

@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(async () => lmx?.stop());
 
-const loaded = () => lmx.server.engine.pool.get(model)!;
+const loaded = () => lmx.server.models.loaded(model)!;
 
 /** Polls (bounded) until every sequence of the model is free again. */
 async function allSequencesFree(timeoutMs = 10_000): Promise<void> {

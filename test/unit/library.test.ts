@@ -1,8 +1,11 @@
 import { copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ApiError } from '../../server/errors.ts';
+import { fromDomainError, type ApiError } from '../../server/errors.ts';
+import { readModelFileInfo } from '../../server/engine/gguf.ts';
 import { groupSplitFiles, ModelLibrary, modelIdForFile } from '../../server/models/library.ts';
+
+const readFileWithoutEngine = (file: string) => readModelFileInfo(file, undefined);
 import { ensureGeneratedModel } from '../fixtures/models.ts';
 import { makeDataDir } from '../helpers/server.ts';
 
@@ -46,7 +49,7 @@ describe('ModelLibrary', () => {
     await symlink(path.join(dataDir, 'outside.gguf'), path.join(modelsDir, 'link-out.gguf'));
     await symlink(path.join(modelsDir, 'org', 'repo', 'nested.gguf'), path.join(modelsDir, 'link-in.gguf'));
 
-    const library = new ModelLibrary(modelsDir, [], undefined);
+    const library = new ModelLibrary(modelsDir, [], readFileWithoutEngine);
     const scan = await library.scan();
     expect(scan.models.map((model) => [model.id, model.sizeBytes > 0])).toEqual([
       ['link-in', true],
@@ -64,11 +67,11 @@ describe('ModelLibrary', () => {
       path.join(dataDir, 'outside.gguf'),
       'org/../../outside.gguf',
     ]) {
-      const error = await library.resolve(name).catch((caught: unknown) => caught);
+      const error = fromDomainError(await library.resolve(name).catch((caught: unknown) => caught));
       expect((error as ApiError).statusCode, name).toBe(400);
     }
     expect(
-      ((await library.resolve('absent').catch((caught: unknown) => caught)) as ApiError).statusCode,
+      (fromDomainError(await library.resolve('absent').catch((caught: unknown) => caught)) as ApiError).statusCode,
     ).toBe(404);
 
     const info = await library.info((await library.resolve('nested'))!);
@@ -78,7 +81,7 @@ describe('ModelLibrary', () => {
   it('allows a file named on the command line outside the models dir', async () => {
     const dataDir = await makeDataDir();
     const tiny = await ensureGeneratedModel('tiny');
-    const library = new ModelLibrary(path.join(dataDir, 'models'), [tiny], undefined);
+    const library = new ModelLibrary(path.join(dataDir, 'models'), [tiny], readFileWithoutEngine);
     const model = await library.resolve(tiny);
     expect(model.inLibrary).toBe(false);
     expect((await library.resolve(model.id)).path).toBe(tiny);

@@ -6,7 +6,7 @@ export const adminConfigRoutes: FastifyPluginAsync<{ services: AdminModelService
   app,
   { services },
 ) => {
-  app.get('/config', async () => ({ config: services.configStore.redacted(), restartRequired: [] }));
+  app.get('/config', async () => ({ config: services.liveConfig.redacted(), restartRequired: [] }));
 
-  app.put('/config', async (request) => services.configStore.update(request.body));
+  app.put('/config', async (request) => services.liveConfig.update(request.body));
 };

@@ -15,8 +15,8 @@ export interface AdminRoutesOptions {
   health: AdminHealthOptions;
   /** Called once per refused request, for metrics. */
   onUnauthorized?: () => void;
-  /** Model library, downloads, events, state and config (issue 4); absent in apps built without them. */
-  modelServices?: AdminModelServices;
+  /** Model library, downloads, events, state and config. */
+  modelServices: AdminModelServices;
 }
 
 /** Every /admin/* route: the admin key (bearer token) is checked before anything else runs. */
@@ -38,15 +38,6 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
 
   // Registered after the guard hook, so every one of these routes requires the admin key.
   const services = options.modelServices;
-  if (services) {
-    for (const routes of [
-      adminModelRoutes,
-      adminDownloadRoutes,
-      adminEventRoutes,
-      adminStateRoutes,
-      adminConfigRoutes,
-    ]) {
-      await app.register(routes, { services });
-    }
-  }
+  for (const routes of [adminModelRoutes, adminDownloadRoutes, adminEventRoutes, adminStateRoutes, adminConfigRoutes])
+    await app.register(routes, { services });
 };

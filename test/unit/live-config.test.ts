@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../server/config/load.ts';
 import { ApiError } from '../../server/errors.ts';
-import { ConfigStore } from '../../server/config/live-config.ts';
+import { LiveConfig } from '../../server/config/live-config.ts';
 import { makeDataDir } from '../helpers/server.ts';
 
 async function store() {
@@ -13,10 +13,10 @@ async function store() {
     modelsDir: path.join(dataDir, 'models'),
     adminKey: 'a'.repeat(20),
   });
-  return { dataDir, store: new ConfigStore(config) };
+  return { dataDir, store: new LiveConfig(config) };
 }
 
-describe('ConfigStore', () => {
+describe('LiveConfig', () => {
   it('redacts secrets', async () => {
     const { store: configs } = await store();
     expect(configs.redacted()).toMatchObject({ adminKey: '[set]', apiKey: null });
