@@ -2,6 +2,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const noLlama = { name: 'node-llama-cpp', message: 'Only server/engine/ may import node-llama-cpp.' };
+const noElectron = { name: 'electron', message: 'The server knows nothing of Electron.' };
+
 export default tseslint.config(
   { ignores: ['node_modules', 'dist', 'bench/results', 'test-results', 'playwright-report'] },
   js.configs.recommended,
@@ -13,17 +16,62 @@ export default tseslint.config(
     },
   },
   {
-    // Dependency direction (ARCHITECTURE.md): only server/engine touches node-llama-cpp, server never touches electron.
+    // Dependency direction (ARCHITECTURE.md): only server/engine touches node-llama-cpp, server never touches
+    // electron, and the layers below the API know nothing of HTTP routes.
     files: ['server/**/*.ts'],
     ignores: ['server/engine/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: [
-            { name: 'node-llama-cpp', message: 'Only server/engine/ may import node-llama-cpp.' },
-            { name: 'electron', message: 'The server knows nothing of Electron.' },
+          paths: [noLlama, noElectron],
+          patterns: [
+            { group: ['**/cli/**', '**/loadgen/**'], message: 'The server does not import its clients.' },
           ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['server/engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noElectron],
+          patterns: [
+            {
+              group: ['**/api/**', '**/models/**', '**/persistence/**', '**/runtime/**', '**/telemetry/**'],
+              message: 'engine/ is node-llama-cpp only: the layers above use it, never the reverse.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['server/models/**/*.ts', 'server/persistence/**/*.ts', 'server/runtime/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noLlama, noElectron],
+          patterns: [
+            { group: ['**/api/**'], message: 'Domain layers throw named errors; the API maps them.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The load generator is a client: it measures any OpenAI-compatible server and imports nothing of ours.
+    files: ['loadgen/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [noLlama, noElectron],
+          patterns: [{ group: ['**/server/**'], message: 'loadgen/ is a client: it never imports server/.' }],
         },
       ],
     },
@@ -44,15 +92,6 @@ export default tseslint.config(
             { group: ['node:*'], message: 'The renderer runs in a browser.' },
           ],
         },
-      ],
-    },
-  },
-  {
-    files: ['server/engine/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { paths: [{ name: 'electron', message: 'The server knows nothing of Electron.' }] },
       ],
     },
   },

@@ -9,8 +9,7 @@ import { parseTargetUrl, TargetError, type BenchTarget } from '../loadgen/target
 import { formatSummary } from '../loadgen/text-summary.ts';
 import type { RequestRecord } from '../loadgen/types.ts';
 
-/** Exit codes: bad flags or an unusable target are configuration errors, as for `lmx serve`. */
-const EXIT_USAGE = 2;
+import { EXIT } from '../shared/exit-codes.ts';
 
 interface BenchFlags {
   url: string;
@@ -113,7 +112,7 @@ async function bench(flags: BenchFlags): Promise<number> {
   } catch (error) {
     if (error instanceof TargetError || error instanceof PromptFileError) {
       process.stderr.write(`lmx bench: ${error.message}\n`);
-      return EXIT_USAGE;
+      return EXIT.config;
     }
     throw error;
   }
@@ -152,7 +151,7 @@ async function bench(flags: BenchFlags): Promise<number> {
     progress?.stop();
     if (error instanceof TargetError) {
       process.stderr.write(`lmx bench: ${error.message}\n`);
-      return EXIT_USAGE;
+      return EXIT.config;
     }
     throw error;
   } finally {

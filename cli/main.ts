@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { EXIT_CONFIG, serveCommand } from './serve.ts';
+import { EXIT } from '../shared/exit-codes.ts';
+import { serveCommand } from './serve.ts';
 import { benchCommand } from './bench.ts';
 import { pullCommand } from './pull.ts';
 
@@ -16,5 +17,5 @@ try {
 } catch (error) {
   if (!(error instanceof CommanderError)) throw error;
   // Help and version are not errors; a bad flag is a configuration error.
-  process.exit(error.exitCode === 0 ? 0 : EXIT_CONFIG);
+  process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.config);
 }

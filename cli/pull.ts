@@ -1,9 +1,6 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../server/config/load.ts';
-import { EXIT_CONFIG } from './serve.ts';
-
-/** Exit code of `lmx pull` when the download fails (the reason is printed). */
-export const EXIT_DOWNLOAD_FAILED = 1;
+import { EXIT } from '../shared/exit-codes.ts';
 
 interface PullFlags {
   dataDir?: string;
@@ -33,7 +30,7 @@ async function pull(uri: string, flags: PullFlags): Promise<number> {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`lmx: ${error.message}\n`);
-    return EXIT_CONFIG;
+    return EXIT.config;
   }
   // Imported only now: a configuration error is reported without loading the inference engine.
   const [{ default: pino }, { DownloadManager }, { SingleBar, Presets }] = await Promise.all([
@@ -75,7 +72,7 @@ async function pull(uri: string, flags: PullFlags): Promise<number> {
     job = downloads.start(uri);
   } catch (error) {
     process.stderr.write(`lmx: ${(error as Error).message}\n`);
-    return EXIT_DOWNLOAD_FAILED;
+    return EXIT.failure;
   }
   const stop = () => void downloads.dispose();
   process.once('SIGINT', stop);
@@ -87,5 +84,5 @@ async function pull(uri: string, flags: PullFlags): Promise<number> {
     return 0;
   }
   process.stderr.write(`lmx: download ${finished.state}: ${finished.error ?? 'cancelled'}\n`);
-  return EXIT_DOWNLOAD_FAILED;
+  return EXIT.failure;
 }

@@ -1,9 +1,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../server/config/load.ts';
 import { createLogger } from '../server/telemetry/logger.ts';
-
-/** Exit code for a configuration the server refuses to start with. */
-export const EXIT_CONFIG = 2;
+import { EXIT } from '../shared/exit-codes.ts';
 
 interface ServeFlags {
   model?: string[];
@@ -51,19 +49,19 @@ async function serve(flags: ServeFlags): Promise<void> {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`lmx: ${error.message}\n`);
-    process.exit(EXIT_CONFIG);
+    process.exit(EXIT.config);
   }
   const logger = createLogger({ level: config.logLevel, dataDir: config.dataDir, stderr: true });
   // Imported only now: a configuration error is reported without loading the inference engine.
   const { LmxServer } = await import('../server/server.ts');
-  const { DataDirLockedError, EXIT_DATA_DIR_LOCKED } = await import('../server/persistence/data-dir-lock.ts');
+  const { DataDirLockedError } = await import('../server/persistence/data-dir-lock.ts');
   let server;
   try {
     server = await LmxServer.start(config, logger);
   } catch (error) {
     if (!(error instanceof DataDirLockedError)) throw error;
     process.stderr.write(`lmx: ${error.message}\n`);
-    process.exit(EXIT_DATA_DIR_LOCKED);
+    process.exit(EXIT.dataDirLocked);
   }
   process.stdout.write(`LMX listening on ${server.url}\n`);
 

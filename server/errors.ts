@@ -91,7 +91,12 @@ export const clientError = (status: number, message: string, code: string | null
   new ApiError(status, 'invalid_request_error', message, code);
 
 export const internalError = () =>
-  new ApiError(500, 'server_error', 'The server had an error while processing your request.', 'internal_error');
+  new ApiError(
+    500,
+    'server_error',
+    'The server had an error while processing your request.',
+    'internal_error',
+  );
 
 /**
  * The one mapping of domain errors (named errors of the layers below the API, which know nothing of
@@ -109,6 +114,7 @@ export function fromDomainError(error: unknown): ApiError | undefined {
     return new ApiError(507, 'insufficient_storage_error', error.message, 'insufficient_memory', 'model');
   if (error instanceof DownloadRefusedError) return invalidRequest(error.message, 'uri', 'invalid_uri');
   if (error instanceof DownloadConflictError) return conflict(error.message, 'download_running');
-  if (error instanceof DownloadNotFoundError) return new ApiError(404, 'not_found_error', error.message, 'not_found');
+  if (error instanceof DownloadNotFoundError)
+    return new ApiError(404, 'not_found_error', error.message, 'not_found');
   return undefined;
 }

@@ -101,7 +101,9 @@ export class LmxServer {
     parts.engine = engine;
 
     const liveConfig = new LiveConfig(config);
-    const library = new ModelLibrary(config.modelsDir, config.startupModels, (file) => engine.readFileInfo(file));
+    const library = new ModelLibrary(config.modelsDir, config.startupModels, (file) =>
+      engine.readFileInfo(file),
+    );
     const models = new ModelManager({
       engine,
       library,
@@ -129,7 +131,11 @@ export class LmxServer {
 
     const memory = overrides.memory ?? systemMemory;
     const modelFigures = () => models.loadedModels().map(healthFigures);
-    const metrics = new Metrics({ models: modelFigures, vram: () => engine.vram(), host: () => hostSignals.snapshot });
+    const metrics = new Metrics({
+      models: modelFigures,
+      vram: () => engine.vram(),
+      host: () => hostSignals.snapshot,
+    });
     parts.liveStats = startLiveStats(models, events);
 
     const drain = new Drain();

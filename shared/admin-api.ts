@@ -43,6 +43,13 @@ export interface HealthReport {
   components: HealthComponent[];
 }
 
+/** What POST /admin/models/load may change from the configured defaults (beside `model`). */
+export interface LoadOptions {
+  contextSize?: number;
+  parallel?: number;
+  gpuLayers?: number;
+}
+
 export type ModelState = 'unloaded' | 'loading' | 'loaded' | 'unloading' | 'failed';
 
 export interface LoadedModelView {

@@ -6,15 +6,12 @@
  * - Electron main ⇄ renderer (the preload bridge `window.lmx`): {@link LmxNativeBridge}.
  *
  * Nothing here has a runtime value, so the server, the app and the UI can share it without
- * importing each other.
+ * importing each other (the value lists the messages are checked against are in host-signals.ts).
  */
 
-/** macOS thermal states as Electron's powerMonitor reports them. */
-export type ThermalState = 'unknown' | 'nominal' | 'fair' | 'serious' | 'critical';
+import type { PowerEvent, ThermalState } from './host-signals.ts';
 
-/** powerMonitor events worth telling the server about. */
-export type PowerEvent =
-  'suspend' | 'resume' | 'on-ac' | 'on-battery' | 'shutdown' | 'lock-screen' | 'unlock-screen';
+export type { PowerEvent, ThermalState };
 
 /** The server process's own view of its life (not readiness: a ready server may have no model loaded). */
 export type ServerProcessState = 'starting' | 'ready' | 'draining' | 'stopped';

@@ -1,4 +1,5 @@
 import type { Alert, HostSignalMessage, PowerEvent, ThermalState } from '../../shared/ipc-contract.ts';
+import { isThermalState, POWER_EVENTS } from '../../shared/host-signals.ts';
 
 /** The part of Electron's `powerMonitor` LMX listens to. */
 export interface PowerMonitorApi {
@@ -22,17 +23,6 @@ export interface HostMonitorDeps {
   onResume?(): void;
   now?: () => Date;
 }
-
-const thermalStates: readonly ThermalState[] = ['unknown', 'nominal', 'fair', 'serious', 'critical'];
-const powerEvents: readonly PowerEvent[] = [
-  'suspend',
-  'resume',
-  'on-ac',
-  'on-battery',
-  'shutdown',
-  'lock-screen',
-  'unlock-screen',
-];
 
 const thermalAdvice: Partial<Record<ThermalState, { severity: Alert['severity']; text: string }>> = {
   serious: {
@@ -71,14 +61,13 @@ export class HostMonitor {
     const { powerMonitor } = this.deps;
     powerMonitor.on('thermal-state-change', (details) => {
       const state = readField(details, 'state');
-      if (typeof state === 'string' && (thermalStates as readonly string[]).includes(state))
-        this.#setThermal(state as ThermalState);
+      if (isThermalState(state)) this.#setThermal(state);
     });
     powerMonitor.on('speed-limit-change', (details) => {
       const limit = readField(details, 'limit');
       if (typeof limit === 'number' && Number.isFinite(limit)) this.#setSpeedLimit(limit);
     });
-    for (const event of powerEvents) powerMonitor.on(event, () => this.#power(event));
+    for (const event of POWER_EVENTS) powerMonitor.on(event, () => this.#power(event));
     const initial = powerMonitor.getCurrentThermalState?.();
     if (initial) this.#setThermal(initial);
   }

@@ -10,6 +10,7 @@ export type {
   HealthComponent,
   HealthReport,
   HealthStatus,
+  LoadOptions,
   LoadedModelView as LoadedInfo,
   ModelEntry,
   ModelState,
@@ -20,12 +21,6 @@ export type {
   Stats,
 } from '../../shared/admin-api.ts';
 import type { ServerEvents } from '../../shared/admin-api.ts';
-
-export interface LoadOptions {
-  contextSize?: number;
-  parallel?: number;
-  gpuLayers?: number;
-}
 
 /** The config as GET /admin/config shows it: secrets replaced by "[set]" or null. */
 export interface ServerConfig {

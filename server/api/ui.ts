@@ -48,7 +48,10 @@ export const uiRoutes: FastifyPluginAsync<UiRoutesOptions> = async (app, options
 
   if (!existsSync(path.join(bundleDir, 'index.html'))) {
     const notBuilt = async () => {
-      throw unavailable('The dashboard is not built. Run `npm run build:ui`, then restart LMX.', 'ui_not_built');
+      throw unavailable(
+        'The dashboard is not built. Run `npm run build:ui`, then restart LMX.',
+        'ui_not_built',
+      );
     };
     app.get('/ui', notBuilt);
     app.get('/ui/*', notBuilt);

@@ -5,7 +5,13 @@ import type { AdmissionQueue } from '../resilience/admission-queue.ts';
 import { readModelFileInfo, type ModelFileInfo } from './gguf.ts';
 import { createLlamaRuntime, type Backend, type LlamaRuntime } from './llama.ts';
 import { LoadedModel, type LoadOptions } from './loaded-model.ts';
-import { calibrateThreads, chooseThreads, createContextProbeFactory, libuvPoolSize, type ThreadChoice } from './threads.ts';
+import {
+  calibrateThreads,
+  chooseThreads,
+  createContextProbeFactory,
+  libuvPoolSize,
+  type ThreadChoice,
+} from './threads.ts';
 
 export interface EngineSettings {
   gpu: GpuChoice;
@@ -101,7 +107,10 @@ export class Engine {
    */
   async loadModel(request: ModelFileLoad): Promise<LoadedModel> {
     const startedAt = performance.now();
-    const model = await this.runtime.llama.loadModel({ modelPath: request.path, gpuLayers: request.gpuLayers });
+    const model = await this.runtime.llama.loadModel({
+      modelPath: request.path,
+      gpuLayers: request.gpuLayers,
+    });
     try {
       const threads = await this.#threadsFor(request, model);
       const options: LoadOptions = {

@@ -47,7 +47,14 @@ export async function readModelFileInfo(file: string, llama: Llama | undefined):
 }
 
 export function unreadableModelFile(error: string): ModelFileInfo {
-  return { architecture: null, parameters: null, quantization: null, trainedContext: null, error, estimate: null };
+  return {
+    architecture: null,
+    parameters: null,
+    quantization: null,
+    trainedContext: null,
+    error,
+    estimate: null,
+  };
 }
 
 /** Throws when a file does not read as a GGUF model (a finished download is checked with it). */

@@ -1,5 +1,5 @@
 /**
- * Decode thread count per backend (issue 8; measurements in bench/engine-study.md).
+ * Decode thread count per backend (measurements in bench/engine-study.md).
  *
  * node-llama-cpp's prebuilt CPU binary has no OpenMP and attaches no persistent ggml threadpool, so every
  * llama_decode with threads > 1 creates and joins its worker threads. That alone is cheap; what collapses it is

@@ -1,15 +1,5 @@
-import type { MainToServer, PowerEvent, ThermalState } from '../../shared/ipc-contract.ts';
-
-const thermalStates = new Set<ThermalState>(['unknown', 'nominal', 'fair', 'serious', 'critical']);
-const powerEvents = new Set<PowerEvent>([
-  'suspend',
-  'resume',
-  'on-ac',
-  'on-battery',
-  'shutdown',
-  'lock-screen',
-  'unlock-screen',
-]);
+import type { MainToServer } from '../../shared/ipc-contract.ts';
+import { isPowerEvent, isThermalState } from '../../shared/host-signals.ts';
 
 /**
  * Checks a message from the app before the server acts on it: the port is a trust boundary like any
@@ -22,9 +12,7 @@ export function parseMainMessage(data: unknown): MainToServer | undefined {
     case 'drain':
       return { type: 'drain' };
     case 'thermal':
-      return thermalStates.has(message.state as ThermalState)
-        ? { type: 'thermal', state: message.state as ThermalState }
-        : undefined;
+      return isThermalState(message.state) ? { type: 'thermal', state: message.state } : undefined;
     case 'speed-limit':
       return typeof message.percent === 'number' &&
         Number.isFinite(message.percent) &&
@@ -33,9 +21,7 @@ export function parseMainMessage(data: unknown): MainToServer | undefined {
         ? { type: 'speed-limit', percent: message.percent }
         : undefined;
     case 'power':
-      return powerEvents.has(message.event as PowerEvent)
-        ? { type: 'power', event: message.event as PowerEvent }
-        : undefined;
+      return isPowerEvent(message.event) ? { type: 'power', event: message.event } : undefined;
     case 'init':
       return parseInit(message);
     default:

@@ -14,6 +14,7 @@ import type { LmxServer } from '../server.ts';
 import { hostSignals } from '../runtime/host-signals.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { parseMainMessage } from './app-messages.ts';
+import { EXIT } from '../../shared/exit-codes.ts';
 
 /** The part of a message port this process uses. */
 interface ServerPort {
@@ -29,8 +30,6 @@ interface ElectronParentPort {
   postMessage(message: unknown): void;
 }
 
-/** Exit code for a configuration the server refuses to start with (as `lmx serve`). */
-const EXIT_CONFIG = 2;
 /** How long to wait for `init` before starting from the environment alone. */
 const INIT_TIMEOUT_MS = 10_000;
 /** How often in-flight and loaded-model counts are sampled for the app's keep-awake decision. */
@@ -59,8 +58,10 @@ function connectPort(): ServerPort | undefined {
 
 const port = connectPort();
 if (!port) {
-  process.stderr.write('lmx: server/hosts/utility-process.ts runs only as a utility process (no parent port)\n');
-  process.exit(EXIT_CONFIG);
+  process.stderr.write(
+    'lmx: server/hosts/utility-process.ts runs only as a utility process (no parent port)\n',
+  );
+  process.exit(EXIT.config);
 }
 
 let server: LmxServer | undefined;
@@ -175,7 +176,7 @@ async function main(): Promise<void> {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`lmx: ${error.message}\n`);
-    process.exit(EXIT_CONFIG);
+    process.exit(EXIT.config);
   }
   // The app's log (electron-log) collects stdout and stderr; the server writes no file of its own here.
   logger = createLogger({ level: config.logLevel, stderr: true });

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { createDownloader, type ModelDownloader } from '../engine/downloader.ts';
 import { assertGgufFile } from '../engine/gguf.ts';
 import { DownloadConflictError, DownloadNotFoundError, DownloadRefusedError } from './errors.ts';
-import type { DownloadJob } from '../api/admin/schema.ts';
+import type { DownloadJob } from '../../shared/admin-api.ts';
 
 /** Hidden (never scanned) folder of the models dir where downloads are staged until complete and valid. */
 export const STAGING_DIR = '.downloads';

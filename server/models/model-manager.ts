@@ -1,7 +1,7 @@
 import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import type { LoadedModelView, ModelEntry, ModelState } from '../api/admin/schema.ts';
+import type { LoadedModelView, LoadOptions, ModelEntry, ModelState } from '../../shared/admin-api.ts';
 import type { EventBus } from '../runtime/events.ts';
 import type { ModelCounts } from '../runtime/lifecycle.ts';
 import type { PersistedModel } from '../persistence/runtime-state.ts';
@@ -17,11 +17,7 @@ import {
   ModelStateError,
   ModelUnavailableError,
 } from './errors.ts';
-import {
-  planFit,
-  totalBytes,
-  type MemoryNeed,
-} from './memory-budget.ts';
+import { planFit, totalBytes, type MemoryNeed } from './memory-budget.ts';
 
 /** Settings the manager reads on every decision, so PUT /admin/config changes them live. */
 export interface ModelSettings {
@@ -33,11 +29,7 @@ export interface ModelSettings {
 export type LoadOrigin = 'admin' | 'jit' | 'restore';
 
 /** What a load may change from the configured defaults (POST /admin/models/load, a restored model). */
-export interface ModelLoadOverrides {
-  contextSize?: number;
-  parallel?: number;
-  gpuLayers?: number;
-}
+export type ModelLoadOverrides = LoadOptions;
 
 interface ModelRecord {
   state: ModelState;
@@ -138,7 +130,10 @@ export class ModelManager {
       return record.loaded;
     }
     if (record?.state === 'unloading') {
-      throw new ModelUnavailableError(`The model '${id}' is being unloaded; retry shortly.`, 'model_unloading');
+      throw new ModelUnavailableError(
+        `The model '${id}' is being unloaded; retry shortly.`,
+        'model_unloading',
+      );
     }
     if (!record?.loading) {
       await this.options.library.resolve(id);
@@ -263,7 +258,10 @@ export class ModelManager {
     }
     const state = this.#records.get(model.id)?.state;
     if (state === 'loaded' || state === 'loading' || state === 'unloading') {
-      throw new ModelStateError(`The model '${model.id}' is ${state}; unload it before deleting it.`, 'model_loaded');
+      throw new ModelStateError(
+        `The model '${model.id}' is ${state}; unload it before deleting it.`,
+        'model_loaded',
+      );
     }
     for (const file of model.files) await unlink(file);
     this.options.library.forget(model);

@@ -3,9 +3,6 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 
-/** Exit code of `lmx serve` when another server already uses the data dir. */
-export const EXIT_DATA_DIR_LOCKED = 3;
-
 export class DataDirLockedError extends Error {
   constructor(
     readonly dataDir: string,

@@ -48,48 +48,48 @@ export class Recovery {
     events: EventBus,
     lifecycle: Lifecycle,
   ): Promise<Recovery> {
-      const now = new Date();
-      const read = await readRuntimeState(config.dataDir, now);
-      let previous: RuntimeState | undefined;
-      let stateProblem: string | null = null;
-      if (read.kind === 'ok') previous = read.state;
-      else if (read.kind === 'corrupt') {
-        stateProblem = `runtime-state.json was corrupt (${read.problem})`;
-        logger.error(
-          { movedTo: read.movedTo, problem: read.problem },
-          'runtime state file is corrupt; moved aside, starting fresh',
-        );
-      } else if (read.kind === 'unreadable') {
-        stateProblem = read.problem;
-        logger.error({ problem: read.problem }, 'runtime state file cannot be read; starting fresh');
-      }
-      const start = recordStart(previous, now, config.crashLoop);
-      if (start.previousCrashed)
-        logger.warn({ previousPid: previous?.pid }, 'the previous run did not shut down cleanly');
-      const store = new RuntimeStateStore(
-        config.dataDir,
-        {
-          version: 1,
-          pid: process.pid,
-          last_clean_shutdown: false,
-          startup_count: (previous?.startup_count ?? 0) + 1,
-          last_startup_at: now.toISOString(),
-          recent_starts: start.recentStarts,
-          // Kept until the loaded set changes, so a crash during restore (or safe mode) forgets nothing.
-          loaded_models: previous?.loaded_models ?? [],
-        },
-        (problem) => {
-          logger.error(
-            { problem },
-            'the data directory cannot be written; the server keeps serving without persisting its state',
-          );
-          events.alert('crash_loop', 'warning', `Runtime state is not being saved: ${problem}`);
-        },
+    const now = new Date();
+    const read = await readRuntimeState(config.dataDir, now);
+    let previous: RuntimeState | undefined;
+    let stateProblem: string | null = null;
+    if (read.kind === 'ok') previous = read.state;
+    else if (read.kind === 'corrupt') {
+      stateProblem = `runtime-state.json was corrupt (${read.problem})`;
+      logger.error(
+        { movedTo: read.movedTo, problem: read.problem },
+        'runtime state file is corrupt; moved aside, starting fresh',
       );
-      await store.update(() => {});
-      const recovery = new Recovery(config, logger, events, lifecycle, store, previous, stateProblem);
-      if (start.safeModeReason) recovery.#enterSafeMode(start.safeModeReason);
-      return recovery;
+    } else if (read.kind === 'unreadable') {
+      stateProblem = read.problem;
+      logger.error({ problem: read.problem }, 'runtime state file cannot be read; starting fresh');
+    }
+    const start = recordStart(previous, now, config.crashLoop);
+    if (start.previousCrashed)
+      logger.warn({ previousPid: previous?.pid }, 'the previous run did not shut down cleanly');
+    const store = new RuntimeStateStore(
+      config.dataDir,
+      {
+        version: 1,
+        pid: process.pid,
+        last_clean_shutdown: false,
+        startup_count: (previous?.startup_count ?? 0) + 1,
+        last_startup_at: now.toISOString(),
+        recent_starts: start.recentStarts,
+        // Kept until the loaded set changes, so a crash during restore (or safe mode) forgets nothing.
+        loaded_models: previous?.loaded_models ?? [],
+      },
+      (problem) => {
+        logger.error(
+          { problem },
+          'the data directory cannot be written; the server keeps serving without persisting its state',
+        );
+        events.alert('crash_loop', 'warning', `Runtime state is not being saved: ${problem}`);
+      },
+    );
+    await store.update(() => {});
+    const recovery = new Recovery(config, logger, events, lifecycle, store, previous, stateProblem);
+    if (start.safeModeReason) recovery.#enterSafeMode(start.safeModeReason);
+    return recovery;
   }
 
   snapshot(): RecoverySnapshot {

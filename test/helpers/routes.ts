@@ -19,7 +19,10 @@ export function listRoutes(app: FastifyInstance): RouteEntry[] {
     segments.length = depth;
     segments[depth] = match[2] ?? '';
     const url = segments.join('');
-    for (const method of (match[3] ?? '').split(',').map((name) => name.trim()).filter(Boolean))
+    for (const method of (match[3] ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean))
       routes.push({ method, url });
   }
   return routes;

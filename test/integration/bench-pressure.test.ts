@@ -107,8 +107,8 @@ describe('pressure', () => {
       });
       expect(probe.statusCounts['429']).toBeGreaterThan(0);
     } finally {
-      // Not aborted: they finish in about a second (see the closing note of issue 5 about aborted
-      // non-streamed requests holding up shutdown).
+      // Not aborted: they finish in about a second, and an aborted non-streamed request would hold up
+      // the server's shutdown.
       await Promise.all(holders);
     }
   });

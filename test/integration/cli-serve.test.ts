@@ -56,6 +56,22 @@ describe('lmx serve', () => {
     expect(JSON.parse(firstLog)).toHaveProperty('level');
   });
 
+  it('starts with no --model, redirects / to the dashboard and serves it (built by npm ci)', async () => {
+    const server = await spawnServer(['--port', '0', '--data-dir', await dataDir()], quiet);
+    running.push(server);
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ reason: 'no_model_loaded' });
+    const root = await fetch(`${server.url}/`, { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/ui/');
+    // The README's first command is `npm ci && npm run serve`: install builds the dashboard.
+    const ui = await fetch(`${server.url}/ui/`);
+    expect(ui.status).toBe(200);
+    expect(ui.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await ui.text()).toContain('<div id="root">');
+  });
+
   it('on SIGTERM lets a running stream finish, then exits 0', async () => {
     const server = await spawnServer(
       ['--model', await testModelPath(), '--port', '0', '--data-dir', await dataDir()],

@@ -1,7 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { acquireDataDirLock, dataDirLockFile, DataDirLockedError } from '../../server/persistence/data-dir-lock.ts';
+import {
+  acquireDataDirLock,
+  dataDirLockFile,
+  DataDirLockedError,
+} from '../../server/persistence/data-dir-lock.ts';
 import { makeDataDir } from '../helpers/server.ts';
 
 /** The pid of a process that has exited (its pid is, for a while at least, not running). */

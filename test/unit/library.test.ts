@@ -71,7 +71,8 @@ describe('ModelLibrary', () => {
       expect((error as ApiError).statusCode, name).toBe(400);
     }
     expect(
-      (fromDomainError(await library.resolve('absent').catch((caught: unknown) => caught)) as ApiError).statusCode,
+      (fromDomainError(await library.resolve('absent').catch((caught: unknown) => caught)) as ApiError)
+        .statusCode,
     ).toBe(404);
 
     const info = await library.info((await library.resolve('nested'))!);

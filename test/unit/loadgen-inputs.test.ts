@@ -2,12 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  builtInPrompts,
-  loadPrompts,
-  parsePromptLines,
-  PromptFileError,
-} from '../../loadgen/prompts.ts';
+import { builtInPrompts, loadPrompts, parsePromptLines, PromptFileError } from '../../loadgen/prompts.ts';
 import { isLoopbackHost, parseTargetUrl, serverRoot, TargetError } from '../../loadgen/target.ts';
 
 describe('prompts', () => {

@@ -38,6 +38,12 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
 
   // Registered after the guard hook, so every one of these routes requires the admin key.
   const services = options.modelServices;
-  for (const routes of [adminModelRoutes, adminDownloadRoutes, adminEventRoutes, adminStateRoutes, adminConfigRoutes])
+  for (const routes of [
+    adminModelRoutes,
+    adminDownloadRoutes,
+    adminEventRoutes,
+    adminStateRoutes,
+    adminConfigRoutes,
+  ])
     await app.register(routes, { services });
 };

@@ -3,7 +3,7 @@ import { chatCompletionBody, type ChatMessage } from './schema.ts';
 import type { ChatTurn } from '../../engine/generation.ts';
 import { respondWithGeneration, type ResponseShape } from './respond.ts';
 import { samplingFromBody, unsupported } from './sampling.ts';
-import type { InferenceRoutesOptions } from './index.ts';
+import type { InferenceRoutesOptions } from './options.ts';
 
 const chatShape: ResponseShape = {
   idPrefix: 'chatcmpl',
@@ -40,22 +40,19 @@ export const chatCompletionsRoute: FastifyPluginAsyncTypebox<InferenceRoutesOpti
       if (body.response_format != null && body.response_format.type !== 'text') {
         unsupported('response_format', 'only {"type": "text"} is supported');
       }
-      const model = await options.models.forInference(body.model);
-      await respondWithGeneration(
+      return respondWithGeneration(
         request,
         reply,
         chatShape,
         {
-          model,
+          model: body.model,
           input: { kind: 'chat', messages: body.messages.map(toChatTurn) },
           sampling: samplingFromBody(body, body.max_completion_tokens ?? body.max_tokens),
           stream: body.stream === true,
           includeUsage: body.stream_options?.include_usage === true,
-          timeoutMs: options.inferenceTimeoutMs,
         },
-        options.context,
+        options,
       );
-      return reply;
     },
   );
 };

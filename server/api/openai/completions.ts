@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { completionBody } from './schema.ts';
 import { respondWithGeneration, type ResponseShape } from './respond.ts';
 import { samplingFromBody, unsupported } from './sampling.ts';
-import type { InferenceRoutesOptions } from './index.ts';
+import type { InferenceRoutesOptions } from './options.ts';
 
 const completionShape: ResponseShape = {
   idPrefix: 'cmpl',
@@ -27,22 +27,19 @@ export const completionsRoute: FastifyPluginAsyncTypebox<InferenceRoutesOptions>
     if (body.suffix != null) unsupported('suffix', 'insertion (suffix) is not supported');
     if (body.best_of != null && body.best_of !== 1) unsupported('best_of', 'only best_of = 1 is supported');
     const prompt = Array.isArray(body.prompt) ? (body.prompt[0] ?? '') : body.prompt;
-    const model = await options.models.forInference(body.model);
-    await respondWithGeneration(
+    return respondWithGeneration(
       request,
       reply,
       completionShape,
       {
-        model,
+        model: body.model,
         input: { kind: 'completion', prompt },
         // OpenAI's legacy completions default to 16 tokens.
         sampling: samplingFromBody(body, body.max_tokens ?? 16),
         stream: body.stream === true,
         includeUsage: body.stream_options?.include_usage === true,
-        timeoutMs: options.inferenceTimeoutMs,
       },
-      options.context,
+      options,
     );
-    return reply;
   });
 };

@@ -1,29 +1,12 @@
 import cors from '@fastify/cors';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { LoadedModel } from '../../engine/loaded-model.ts';
 import { unauthorized } from '../../errors.ts';
-import type { RequestLimits } from './schema.ts';
 import { bearerToken, keysMatch } from '../auth.ts';
 import type { AdminKeyHolder } from '../../persistence/admin-key.ts';
 import { chatCompletionsRoute } from './chat-completions.ts';
 import { completionsRoute } from './completions.ts';
 import { modelsRoute } from './models.ts';
-import type { InferenceContext } from './respond.ts';
-
-/** What the /v1 routes need of the model side of the server. */
-export interface InferenceModels {
-  /** The model a request names, ready to generate (or a typed 404 / 409 / 503 error). */
-  forInference(id: string): LoadedModel | Promise<LoadedModel>;
-  /** The models a client may name. */
-  listForClients(): { id: string; createdMs: number }[];
-}
-
-export interface InferenceRoutesOptions {
-  models: InferenceModels;
-  limits: RequestLimits;
-  inferenceTimeoutMs: number;
-  context: InferenceContext;
-}
+import type { InferenceRoutesOptions } from './options.ts';
 
 export interface OpenAiScopeOptions extends InferenceRoutesOptions {
   /** When set, every /v1 request must carry it (or the admin key) as a bearer token. */

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ModelParams } from './schema.ts';
 import { modelNotFound } from '../../errors.ts';
-import type { InferenceRoutesOptions } from './index.ts';
+import type { InferenceRoutesOptions } from './options.ts';
 
 export const modelsRoute: FastifyPluginAsyncTypebox<InferenceRoutesOptions> = async (app, options) => {
   const toModelObject = (id: string, createdMs: number) => ({

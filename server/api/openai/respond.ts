@@ -6,11 +6,10 @@ import type {
   SamplingOptions,
   StopCause,
 } from '../../engine/generation.ts';
-import type { LoadedModel } from '../../engine/loaded-model.ts';
 import { ApiError } from '../../errors.ts';
-import type { Drain } from '../../resilience/drain.ts';
 import { routeLabel, type Metrics, type RejectionReason } from '../../telemetry/metrics.ts';
 import { abortOnClientGone } from './client-abort.ts';
+import type { InferenceRoutesOptions } from './options.ts';
 import { SseStream } from './sse.ts';
 
 /** How one OpenAI endpoint shapes its objects; chat and text completions differ only here. */
@@ -25,19 +24,14 @@ export interface ResponseShape {
 
 export type FinishReason = 'stop' | 'length';
 
-/** Server-wide collaborators of every generation. */
-export interface InferenceContext {
-  metrics: Metrics;
-  drain: Drain;
-}
-
+/** One /v1 request's generation, as its route reads it from the body. */
 export interface InferenceRequest {
-  model: LoadedModel;
+  /** The model id the request names. */
+  model: string;
   input: GenerationInput;
   sampling: SamplingOptions;
   stream: boolean;
   includeUsage: boolean;
-  timeoutMs: number;
 }
 
 export interface InferenceOutcome {
@@ -52,30 +46,32 @@ export function finishReason(cause: StopCause): FinishReason {
 }
 
 /**
- * Runs one generation for a /v1 request and answers in OpenAI's format, streamed or whole.
- * Admission happens before any byte is sent, so queue_full / queue_timeout are real HTTP statuses.
+ * Runs one generation for a /v1 request and answers in OpenAI's format, streamed or whole: the model
+ * (loaded just in time if need be), then admission before any byte is sent, so queue_full /
+ * queue_timeout are real HTTP statuses.
  */
 export async function respondWithGeneration(
   request: FastifyRequest,
   reply: FastifyReply,
   shape: ResponseShape,
   inference: InferenceRequest,
-  context: InferenceContext,
-): Promise<void> {
+  { models, context, inferenceTimeoutMs }: InferenceRoutesOptions,
+): Promise<FastifyReply> {
+  const model = await models.forInference(inference.model);
   const startedAt = performance.now();
   const clientGone = abortOnClientGone(reply);
   const stopped = AbortSignal.any([clientGone.signal, context.drain.signal]);
   const base = {
     id: `${shape.idPrefix}-${randomUUID().replaceAll('-', '')}`,
     created: Math.floor(Date.now() / 1000),
-    model: inference.model.id,
+    model: model.id,
     system_fingerprint: 'lmx',
   };
   let sse: SseStream | undefined;
   const usageField = inference.includeUsage ? { usage: null } : {};
-  const run = inference.model.generate(inference.input, inference.sampling, {
+  const run = model.generate(inference.input, inference.sampling, {
     signal: stopped,
-    timeoutMs: inference.timeoutMs,
+    timeoutMs: inferenceTimeoutMs,
     onText: inference.stream
       ? (text) =>
           text &&
@@ -99,7 +95,7 @@ export async function respondWithGeneration(
   );
   const logOutcome = (outcome: Omit<InferenceOutcome, 'model' | 'totalMs'>) =>
     recordInference(request, context.metrics, {
-      model: inference.model.id,
+      model: model.id,
       totalMs: performance.now() - startedAt,
       ...outcome,
     });
@@ -133,7 +129,7 @@ export async function respondWithGeneration(
     request.log.error({ err: error }, 'generation failed mid-stream');
     sse.send({ error: { message: 'Generation failed.', type: 'server_error', param: null, code: null } });
     sse.done();
-    return;
+    return reply;
   }
   logOutcome({ result });
 
@@ -143,7 +139,7 @@ export async function respondWithGeneration(
     if (!sse) throw error;
     sse.send(error.toBody());
     sse.done();
-    return;
+    return reply;
   }
   const reason = finishReason(result.cause);
   const usage = {
@@ -161,11 +157,11 @@ export async function respondWithGeneration(
     });
     if (inference.includeUsage) sse.send({ ...base, object: shape.chunkObject, choices: [], usage });
     sse.done();
-    return;
+    return reply;
   }
   // Nobody is listening any more; answering anyway (499) completes the request's lifecycle and its metrics.
   if (result.cause === 'aborted') throw clientGone.signal.reason;
-  void reply.send({ ...base, object: shape.object, choices: [shape.choice(result.text, reason)], usage });
+  return reply.send({ ...base, object: shape.object, choices: [shape.choice(result.text, reason)], usage });
 }
 
 function rejectionReason(error: unknown): RejectionReason | undefined {
