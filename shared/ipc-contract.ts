@@ -126,6 +126,8 @@ export interface AppStatus {
   launchAtLoginNeedsApproval: boolean;
   /** Whether the app checks for updates (at start and daily) and installs them on quit. */
   autoUpdate: boolean;
+  /** The version downloaded and installed when the app quits, if any. */
+  updateReady: string | null;
   thermal: ThermalState;
   speedLimitPercent: number | null;
   lastError: string | null;

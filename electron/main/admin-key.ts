@@ -35,7 +35,9 @@ export class AdminKeys {
   static async open(options: AdminKeysOptions): Promise<AdminKeys> {
     if (options.configured) return new AdminKeys('configured', options.configured, options);
     const stored = await options.secrets.adminKey();
-    return stored ? new AdminKeys('keychain', stored, options) : new AdminKeys('server-file', undefined, options);
+    return stored
+      ? new AdminKeys('keychain', stored, options)
+      : new AdminKeys('server-file', undefined, options);
   }
 
   /** The key the server must start with; none when the server keeps its own file. */

@@ -62,8 +62,7 @@ export class SecretStore {
 
   /** Stores the given secrets (undefined leaves one as it is, null removes it). */
   async write(change: { adminKey?: string | null; apiKey?: string | null }): Promise<void> {
-    if (!(await this.available()))
-      throw new Error('safeStorage encryption is not available on this system');
+    if (!(await this.available())) throw new Error('safeStorage encryption is not available on this system');
     const stored = await this.#readFile();
     const next: SecretsFile = { ...stored, version: 1 };
     for (const key of ['adminKey', 'apiKey'] as const) {

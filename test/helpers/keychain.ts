@@ -17,7 +17,9 @@ export class Keychain implements SafeStorageApi {
   async decryptStringAsync(encrypted: Buffer): Promise<{ result: string; shouldReEncrypt: boolean }> {
     const decipher = createDecipheriv('aes-256-gcm', this.#key, encrypted.subarray(0, 12));
     decipher.setAuthTag(encrypted.subarray(12, 28));
-    const result = Buffer.concat([decipher.update(encrypted.subarray(28)), decipher.final()]).toString('utf8');
+    const result = Buffer.concat([decipher.update(encrypted.subarray(28)), decipher.final()]).toString(
+      'utf8',
+    );
     return { result, shouldReEncrypt: false };
   }
 }

@@ -37,11 +37,12 @@ async function rotate(url: string, key: string): Promise<string> {
 async function appWithKeychain(keychain: Keychain) {
   appDir = await mkdtemp(path.join(tmpdir(), 'lmx-app-'));
   const secrets = new SecretStore(keychain, path.join(appDir, 'secrets.json'));
-  let keys: AdminKeys | undefined;
+  // The key for each start is asked for then, as the app's initPayload does.
+  const held: { keys?: AdminKeys } = {};
   const open = (dataDir: string) =>
     AdminKeys.open({ secrets, serverKeyFile: path.join(dataDir, 'admin-key') });
-  harness = await supervise({}, { backoffInitialMs: 50 }, () => keys?.forInit());
-  keys = await open(harness.dataDir);
+  harness = await supervise({}, { backoffInitialMs: 50 }, () => held.keys?.forInit());
+  const keys = (held.keys = await open(harness.dataDir));
   return { keys, relaunch: () => open(harness!.dataDir) };
 }
 

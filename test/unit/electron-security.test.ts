@@ -129,12 +129,10 @@ class PermissionAsker implements PermissionSession {
   }
   ask(permission: Parameters<NonNullable<RequestHandler>>[1], requestingUrl: string, isMainFrame = true) {
     let granted: boolean | undefined;
-    this.request!(
-      {} as never,
-      permission,
-      (answer) => (granted = answer),
-      { requestingUrl, isMainFrame } as never,
-    );
+    this.request!({} as never, permission, (answer) => (granted = answer), {
+      requestingUrl,
+      isMainFrame,
+    } as never);
     const checked = this.check!(null, permission, new URL(requestingUrl).origin, {
       requestingUrl,
       isMainFrame,

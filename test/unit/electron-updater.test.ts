@@ -65,9 +65,12 @@ async function serveFeed(version: string): Promise<Feed> {
   const server: Server = createServer((req, res) => {
     const name = new URL(req.url ?? '/', 'http://feed').pathname;
     requests.push(name);
-    if (name === '/latest-mac.yml') return void res.writeHead(200, { 'content-type': 'text/yaml' }).end(latest);
+    if (name === '/latest-mac.yml')
+      return void res.writeHead(200, { 'content-type': 'text/yaml' }).end(latest);
     if (name === `/${zipName}`)
-      return void res.writeHead(200, { 'content-type': 'application/zip', 'content-length': zip.length }).end(zip);
+      return void res
+        .writeHead(200, { 'content-type': 'application/zip', 'content-length': zip.length })
+        .end(zip);
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -122,7 +125,7 @@ async function macUpdater(squirrel: Squirrel, feedUrl: string): Promise<UpdaterA
     ElectronHttpExecutor: new () => object;
   };
   // electron-updater's own downloader, with Chromium's net.request swapped for Node's.
-  class NodeHttp extends (ElectronHttpExecutor as new () => { createRequest?: unknown }) {
+  class NodeHttp extends (ElectronHttpExecutor as new () => object) {
     createRequest(options: object, callback: (response: unknown) => void) {
       return request(options, callback);
     }
@@ -185,7 +188,12 @@ describe('AutoUpdates against a release feed on loopback', () => {
 
   it('turned off in the settings, never asks the feed', async () => {
     feed = await serveFeed('0.2.0');
-    updates = new AutoUpdates(await macUpdater(new Squirrel(), feed.url), { enabled: false, feedUrl: feed.url, intervalMs: 100, log });
+    updates = new AutoUpdates(await macUpdater(new Squirrel(), feed.url), {
+      enabled: false,
+      feedUrl: feed.url,
+      intervalMs: 100,
+      log,
+    });
     updates.start();
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(feed.requests).toEqual([]);
@@ -194,7 +202,11 @@ describe('AutoUpdates against a release feed on loopback', () => {
   it('is told of nothing when the feed has no newer version', async () => {
     feed = await serveFeed('0.1.0');
     const squirrel = new Squirrel();
-    updates = new AutoUpdates(await macUpdater(squirrel, feed.url), { enabled: true, feedUrl: feed.url, log });
+    updates = new AutoUpdates(await macUpdater(squirrel, feed.url), {
+      enabled: true,
+      feedUrl: feed.url,
+      log,
+    });
     await updates.check();
     expect(feed.requests).toEqual(['/latest-mac.yml']);
     expect(updates.readyVersion).toBeNull();

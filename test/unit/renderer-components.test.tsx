@@ -257,7 +257,13 @@ describe('SettingsPanel', () => {
     );
     fireEvent.click(screen.getByRole('button', { name: 'Show logs' }));
     await waitFor(() =>
-      expect(calls).toEqual(['login true', 'login items', 'updates false', 'awake while-model-loaded', 'logs']),
+      expect(calls).toEqual([
+        'login true',
+        'login items',
+        'updates false',
+        'awake while-model-loaded',
+        'logs',
+      ]),
     );
   });
 });
