@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `lmx` command. An installed package carries the compiled server (dist/node/lmx.js, made by
+// The `lmx` command. An installed package carries the compiled server (dist/cli/lmx.js, made by
 // `npm run build`) and no TypeScript, and runs that. A development checkout — the sources are here —
 // runs the sources through tsx, so what runs is always what is being edited and a stale build is never
 // picked up by accident; LMX_RUN=compiled runs the build from a checkout (benchmarks, packaging checks).
@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import process from 'node:process';
 
 const source = new URL('../server/main.ts', import.meta.url);
-const compiled = new URL('../dist/node/lmx.js', import.meta.url);
+const compiled = new URL('../dist/cli/lmx.js', import.meta.url);
 
 if (existsSync(source) && process.env.LMX_RUN !== 'compiled') {
   const { register } = await import('tsx/esm/api');
@@ -16,6 +16,6 @@ if (existsSync(source) && process.env.LMX_RUN !== 'compiled') {
 } else if (existsSync(compiled)) {
   await import(compiled.href);
 } else {
-  process.stderr.write('lmx: no compiled server at dist/node/lmx.js: run `npm run build`\n');
+  process.stderr.write('lmx: no compiled server at dist/cli/lmx.js: run `npm run build`\n');
   process.exit(1);
 }

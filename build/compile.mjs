@@ -11,15 +11,20 @@ import * as esbuild from 'esbuild';
 
 const repoRoot = path.resolve(import.meta.dirname, '..');
 
-/** The entry points, source → output name under dist/node (move the source, change it here). */
-export const entryPoints = {
-  lmx: 'server/main.ts', // the `lmx` command; bin/lmx.js runs it
-  'utility-process': 'server/utility.ts', // the server as the app's utility process
-  'electron-main': 'electron/main/index.ts', // the app's main process (package.json "main" when packaged)
+/**
+ * The entry points (move a source, change it here): the `lmx` command for an installed package, and
+ * the app's two processes, built apart so the app carries nothing only the command needs (the load
+ * generator, autocannon).
+ */
+export const builds = {
+  'dist/cli': { lmx: 'server/main.ts' }, // bin/lmx.js runs it
+  'dist/main': {
+    'utility-process': 'server/utility.ts', // the server as the app's utility process
+    'electron-main': 'electron/main/index.ts', // the app's main process (its package.json "main")
+  },
 };
-/** The sandboxed preload: CommonJS that may require only `electron`. */
-export const preloadEntry = 'electron/preload/index.cjs';
-export const outDir = 'dist/node';
+/** The sandboxed preload (CommonJS that may require only `electron`), beside the main process. */
+export const preload = { entry: 'electron/preload/index.cjs', outDir: 'dist/main' };
 
 const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
 
@@ -39,7 +44,7 @@ const external = [
  * package.json and dist/renderer relative to where it is written, and every bundle lands in one
  * folder. Rewritten lexically, so the source folders need not exist beside the output.
  */
-const sourceLocation = {
+const sourceLocation = (outDir) => ({
   name: 'source-location',
   setup(build) {
     const outAbs = path.join(repoRoot, outDir);
@@ -57,13 +62,29 @@ const sourceLocation = {
       return { contents, loader: args.path.endsWith('.ts') || args.path.endsWith('.mts') ? 'ts' : 'js' };
     });
   },
-};
+});
 
 export async function compile() {
+  for (const [outDir, entryPoints] of Object.entries(builds)) await compileEntries(outDir, entryPoints);
+  await esbuild.build({
+    absWorkingDir: repoRoot,
+    entryPoints: { preload: preload.entry },
+    outdir: preload.outDir,
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20.12',
+    external: ['electron'],
+    logLevel: 'warning',
+  });
+}
+
+async function compileEntries(outDir, entryPoints) {
   await rm(path.join(repoRoot, outDir), { recursive: true, force: true });
   await esbuild.build({
     absWorkingDir: repoRoot,
-    entryPoints: entryPoints,
+    entryPoints,
     outdir: outDir,
     bundle: true,
     splitting: true,
@@ -86,19 +107,7 @@ export async function compile() {
     keepNames: true,
     sourcemap: 'linked',
     logLevel: 'warning',
-    plugins: [sourceLocation],
-  });
-  await esbuild.build({
-    absWorkingDir: repoRoot,
-    entryPoints: { preload: preloadEntry },
-    outdir: outDir,
-    outExtension: { '.js': '.cjs' },
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20.12',
-    external: ['electron'],
-    logLevel: 'warning',
+    plugins: [sourceLocation(outDir)],
   });
 }
 

@@ -14,10 +14,10 @@ export const compiled = typeof LMX_COMPILED !== 'undefined' && LMX_COMPILED;
 export function appFiles(appRoot: string, isCompiled: boolean = compiled) {
   return {
     utilityEntry: isCompiled
-      ? path.join(appRoot, 'dist', 'node', 'utility-process.js')
+      ? path.join(appRoot, 'dist', 'main', 'utility-process.js')
       : path.join(appRoot, 'electron', 'utility-entry.mjs'),
     preload: isCompiled
-      ? path.join(appRoot, 'dist', 'node', 'preload.cjs')
+      ? path.join(appRoot, 'dist', 'main', 'preload.cjs')
       : path.join(appRoot, 'electron', 'preload', 'index.cjs'),
     startingPage: pathToFileURL(path.join(appRoot, 'electron', 'static', 'starting.html')).href,
     trayIcon: path.join(appRoot, 'build', 'trayTemplate.png'),
