@@ -3,6 +3,7 @@
 // `npm run build`) and no TypeScript, and runs that. A development checkout — the sources are here —
 // runs the sources through tsx, so what runs is always what is being edited and a stale build is never
 // picked up by accident; LMX_RUN=compiled runs the build from a checkout (benchmarks, packaging checks).
+import { URL } from 'node:url';
 import { existsSync } from 'node:fs';
 import process from 'node:process';
 

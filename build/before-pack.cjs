@@ -32,9 +32,13 @@ exports.default = async function beforePack(context) {
   const compiled = ['dist/main/electron-main.js', 'dist/main/utility-process.js', 'dist/renderer/index.html'];
   for (const file of compiled)
     if (!existsSync(path.join(root, file)))
-      throw new Error(`${file} is missing: run \`npm run build\` before packaging (npm run package:mac does)`);
+      throw new Error(
+        `${file} is missing: run \`npm run build\` before packaging (npm run package:mac does)`,
+      );
   const builtAt = Math.min(...compiled.map((file) => statSync(path.join(root, file)).mtimeMs));
-  const sourcesAt = Math.max(...['server', 'electron', 'shared', 'renderer'].map((dir) => newestMtime(path.join(root, dir))));
+  const sourcesAt = Math.max(
+    ...['server', 'electron', 'shared', 'renderer'].map((dir) => newestMtime(path.join(root, dir))),
+  );
   if (sourcesAt > builtAt) throw new Error('the compiled app is older than its sources: run `npm run build`');
 
   const binary = llamaBinaryPackage(platform, arch);

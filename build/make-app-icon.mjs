@@ -57,13 +57,7 @@ export function decodePng(png) {
       const left = x >= 4 ? rgba[y * stride + x - 4] : 0;
       const up = y > 0 ? rgba[(y - 1) * stride + x] : 0;
       const upLeft = x >= 4 && y > 0 ? rgba[(y - 1) * stride + x - 4] : 0;
-      const predictor = [
-        0,
-        left,
-        up,
-        (left + up) >> 1,
-        paeth(left, up, upLeft),
-      ][filter];
+      const predictor = [0, left, up, (left + up) >> 1, paeth(left, up, upLeft)][filter];
       rgba[y * stride + x] = (line[x] + predictor) & 0xff;
     }
   }

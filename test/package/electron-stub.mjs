@@ -3,9 +3,8 @@
 // to prove it gets past module loading. Every Electron API is a recording no-op; `app` answers the few
 // calls the entry makes at load with real values, and refuses the single-instance lock so main()
 // never runs (nothing native to drive here).
-import { register } from 'node:module';
-import Module from 'node:module';
-import { fileURLToPath } from 'node:url';
+import Module, { register } from 'node:module';
+import { fileURLToPath, URL } from 'node:url';
 
 const stub = fileURLToPath(new URL('./electron-stub.cjs', import.meta.url));
 

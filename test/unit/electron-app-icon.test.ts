@@ -9,9 +9,12 @@ function readIcns(icns: Buffer): { type: string; data: Buffer }[] {
   expect(icns.toString('ascii', 0, 4)).toBe('icns');
   expect(icns.readUInt32BE(4)).toBe(icns.length);
   const entries: { type: string; data: Buffer }[] = [];
-  for (let offset = 8; offset < icns.length; ) {
+  for (let offset = 8; offset < icns.length;) {
     const length = icns.readUInt32BE(offset + 4);
-    entries.push({ type: icns.toString('ascii', offset, offset + 4), data: icns.subarray(offset + 8, offset + length) });
+    entries.push({
+      type: icns.toString('ascii', offset, offset + 4),
+      data: icns.subarray(offset + 8, offset + length),
+    });
     offset += length;
   }
   return entries;
