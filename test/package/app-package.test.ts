@@ -115,6 +115,22 @@ describe('the packaged Mac app (electron-builder --mac dir --arm64, copied out o
     expect(unmet).toEqual([]);
   });
 
+  it('`lmx` from an installed package imports only runtime dependencies (dev-only ones are bundled in)', async () => {
+    await init;
+    const manifest = JSON.parse(await readFile(path.join(app.tree, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      files: string[];
+    };
+    expect(manifest.files).toEqual(['bin/lmx.js', 'dist/cli', 'dist/renderer']);
+    const cli = (await filesUnder(path.join(app.tree, 'dist', 'cli'))).filter((f) => f.endsWith('.js'));
+    const packages = new Set<string>();
+    for (const file of cli)
+      for (const entry of parse(await readFile(file, 'utf8'))[0])
+        if (entry.n && isBare(entry.n)) packages.add(packageName(entry.n));
+    expect([...packages].filter((name) => !(name in manifest.dependencies))).toEqual([]);
+    expect(packages.has('node-llama-cpp')).toBe(true);
+  });
+
   it('carries node-llama-cpp’s Apple-silicon Metal binary and no Linux, Windows, CUDA or Vulkan one', async () => {
     expect(
       existsSync(path.join(app.appDir, 'node_modules/@node-llama-cpp/mac-arm64-metal/package.json')),

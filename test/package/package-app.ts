@@ -13,6 +13,8 @@ export interface PackagedApp {
   appDir: string;
   /** The .app bundle electron-builder made, inside the temporary tree. */
   bundle: string;
+  /** The temporary, built tree (its dist/cli is what `npm pack` would ship). */
+  tree: string;
   /** Seconds per step, for the report. */
   timings: Record<string, number>;
   dispose(): Promise<void>;
@@ -101,5 +103,5 @@ export async function packageApp(): Promise<PackagedApp> {
       verbatimSymlinks: true,
     }),
   );
-  return { appDir, bundle, timings, dispose: () => rm(work, { recursive: true, force: true }) };
+  return { appDir, bundle, tree, timings, dispose: () => rm(work, { recursive: true, force: true }) };
 }
