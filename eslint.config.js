@@ -16,6 +16,22 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS scripts run by Node or a tool that loads them with require (electron-builder's hooks,
+    // the packaging test's `electron` stand-in).
+    files: ['build/**/*.cjs', 'test/package/**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        exports: 'writable',
+        module: 'writable',
+        process: 'readonly',
+        console: 'readonly',
+      },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Dependency direction (ARCHITECTURE.md): only server/engine touches node-llama-cpp, server never touches
     // electron, and the layers below the API know nothing of HTTP routes.
     files: ['server/**/*.ts'],

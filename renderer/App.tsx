@@ -67,10 +67,17 @@ export function App() {
     setNotice('The admin key is no longer accepted (it may have been rotated). Sign in again.');
   }, [bridge]);
 
-  // The app keeps its own copy of the key (the server's admin-key file is rewritten on rotation).
+  // In a browser the tab keeps the new key; in the app, the main process must keep it, or the next
+  // server start (after a crash or a relaunch) would bring the old one back.
   const onKeyRotated = useCallback(
     (key: string) => {
-      if (!bridge) storeKey(key);
+      if (!bridge) return storeKey(key);
+      // The client already uses the new key (rotateAdminKey switched it).
+      bridge
+        .adminKeyRotated(key)
+        .catch((error: unknown) =>
+          setBridgeError(`The app could not keep the new admin key: ${String(error)}. Quit and reopen LMX.`),
+        );
     },
     [bridge],
   );

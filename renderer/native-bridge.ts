@@ -20,6 +20,9 @@ export interface NativeConnection {
 export interface NativeStatus {
   serverUrl: string | null;
   launchAtLogin: boolean;
+  /** macOS waits for the user to allow LMX in System Settings → General → Login Items. */
+  launchAtLoginNeedsApproval: boolean;
+  autoUpdate: boolean;
   keepAwake: { policy: KeepAwakePolicy; held: boolean };
   lastError: string | null;
 }
@@ -29,6 +32,10 @@ export interface NativeBridge {
   getConnection(): Promise<NativeConnection | null>;
   getStatus(): Promise<NativeStatus>;
   setLaunchAtLogin(enabled: boolean): Promise<NativeStatus>;
+  openLoginItemsSettings(): Promise<void>;
+  setAutoUpdate(enabled: boolean): Promise<NativeStatus>;
+  /** Tells the app the admin key was rotated, so its next server start uses the new one. */
+  adminKeyRotated(adminKey: string): Promise<void>;
   setKeepAwake(policy: KeepAwakePolicy): Promise<NativeStatus>;
   revealLogs(): Promise<void>;
   quit(): Promise<void>;

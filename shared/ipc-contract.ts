@@ -111,12 +111,20 @@ export type SupervisorStatus =
 export interface AppStatus {
   supervisor: SupervisorStatus;
   server: ServerProcessState | null;
-  /** http://127.0.0.1:PORT while the server listens. */
+  /** http://127.0.0.1:PORT while the server listens (loopback even when it is shared on the network). */
   serverUrl: string | null;
+  /** http://<this Mac's address>:PORT while the server is shared on the network; else null. */
+  networkUrl: string | null;
   safeMode: boolean;
   restarts: number;
   keepAwake: { policy: KeepAwakePolicy; held: boolean };
   launchAtLogin: boolean;
+  /** macOS registered the login item but waits for the user's approval in System Settings. */
+  launchAtLoginNeedsApproval: boolean;
+  /** Whether the app checks for updates (at start and daily) and installs them on quit. */
+  autoUpdate: boolean;
+  /** The version downloaded and installed when the app quits, if any. */
+  updateReady: string | null;
   thermal: ThermalState;
   speedLimitPercent: number | null;
   lastError: string | null;
@@ -133,6 +141,11 @@ export interface LmxNativeBridge {
   getConnection(): Promise<ServerConnection | null>;
   getStatus(): Promise<AppStatus>;
   setLaunchAtLogin(enabled: boolean): Promise<AppStatus>;
+  /** Opens System Settings → General → Login Items, where macOS asks the user to approve the app. */
+  openLoginItemsSettings(): Promise<void>;
+  setAutoUpdate(enabled: boolean): Promise<AppStatus>;
+  /** The window rotated the admin key: the app keeps the new one for the server's next start. */
+  adminKeyRotated(adminKey: string): Promise<void>;
   setKeepAwake(policy: KeepAwakePolicy): Promise<AppStatus>;
   revealLogs(): Promise<void>;
   quit(): Promise<void>;
@@ -145,6 +158,9 @@ export type IpcInvokeChannel =
   | 'lmx:get-connection'
   | 'lmx:get-status'
   | 'lmx:set-launch-at-login'
+  | 'lmx:open-login-items-settings'
+  | 'lmx:set-auto-update'
+  | 'lmx:admin-key-rotated'
   | 'lmx:set-keep-awake'
   | 'lmx:reveal-logs'
   | 'lmx:quit';

@@ -3,7 +3,6 @@
  * lives in its own module (tested without Electron) and is wired here.
  */
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   app,
   clipboard,
@@ -19,20 +18,26 @@ import {
   type MenuItemConstructorOptions,
 } from 'electron';
 import log from 'electron-log/main.js';
+import electronUpdater from 'electron-updater';
 import { menubar } from 'menubar';
 import type { Alert, AppStatus, IpcPushChannel, KeepAwakePolicy } from '../../shared/ipc-contract.ts';
+import { AdminKeys } from './admin-key.ts';
+import { appFiles } from './app-files.ts';
+import { appFolders } from './app-folders.ts';
 import { appLogFile, rotateLogFiles } from './app-logs.ts';
 import { readAppSettings, writeAppSettings } from './app-settings.ts';
 import { appStatus } from './app-status.ts';
 import { HostMonitor } from './host-monitor.ts';
 import { registerBridgeHandlers } from './ipc.ts';
-import { LoginItem } from './login-item.ts';
+import { parseLaunchFlags } from './launch-flags.ts';
+import { LoginItem, loginItemsSettingsUrl } from './login-item.ts';
 import { PowerGuard } from './power-guard.ts';
 import { probeReadiness } from './readiness.ts';
-import { SecretStore, generateAdminKey } from './secrets.ts';
+import { SecretStore } from './secrets.ts';
 import {
   contentSecurityPolicy,
   guardNavigation,
+  guardPermissions,
   secureWebPreferences,
   TrustedPages,
   withContentSecurityPolicy,
@@ -41,19 +46,23 @@ import { appLogLevel } from './server-output.ts';
 import type { ForkServer, ServerProcessHandle } from './server-process.ts';
 import { ServerSupervisor } from './supervisor.ts';
 import { trayMenu } from './tray-menu.ts';
+import { AutoUpdates } from './updater.ts';
 
 const appRoot = path.resolve(import.meta.dirname, '..', '..');
-const paths = {
-  utilityEntry: path.join(appRoot, 'electron', 'utility-entry.mjs'),
-  preload: path.join(appRoot, 'electron', 'preload', 'index.cjs'),
-  startingPage: pathToFileURL(path.join(appRoot, 'electron', 'static', 'starting.html')).href,
-  trayIcon: path.join(appRoot, 'build', 'trayTemplate.png'),
-};
+const paths = appFiles(appRoot);
 const statusChannel: IpcPushChannel = 'lmx:status';
 const LOG_FILE_MAX_BYTES = 10 * 1024 * 1024;
 const LOG_FILES_KEPT = 5;
 
 app.setName('LMX');
+// `npm start -- <flags>` / `open LMX.app --args <flags>`: `lmx serve`'s flags, for the server.
+const launch = parseLaunchFlags(process.argv.slice(app.isPackaged ? 1 : 2));
+const folders = appFolders(
+  app.getPath('appData'),
+  (launch.config.dataDir as string | undefined) ?? process.env.LMX_DATA_DIR,
+);
+// Before the single-instance lock, which lives in the user-data folder.
+app.setPath('userData', folders.userData);
 
 // One app per user: a second launch only shows the first one's window.
 if (!app.requestSingleInstanceLock()) {
@@ -72,7 +81,8 @@ function configureLogging(): void {
   log.transports.file.maxSize = LOG_FILE_MAX_BYTES;
   log.transports.file.archiveLogFn = (oldFile) => rotateLogFiles(oldFile.path, LOG_FILES_KEPT);
   log.transports.file.level = 'info';
-  log.errorHandler.startCatching();
+  // Logged, never a modal dialog: a menu-bar app's error must not block the user's screen.
+  log.errorHandler.startCatching({ showDialog: false });
 }
 
 /** Electron's UtilityProcess adapted to the supervisor's narrow interface. */
@@ -107,13 +117,16 @@ async function main(): Promise<void> {
   const secrets = new SecretStore(safeStorage, path.join(userData, 'secrets.json'));
   const pages = new TrustedPages(paths.startingPage);
 
-  // Secrets: Keychain-backed where safeStorage works; otherwise a key for this run only, in memory.
-  let adminKey = await secrets.adminKey();
-  if (!adminKey) {
-    appLog.warn('safeStorage is not available: the admin key lives only as long as this run');
-    adminKey = generateAdminKey();
-  }
-  const { apiKey } = await secrets.read();
+  // The admin key: Keychain-backed where safeStorage works; otherwise the server's own key file.
+  const adminKeys = await AdminKeys.open({
+    secrets,
+    serverKeyFile: path.join(folders.serverData, 'admin-key'),
+    configured: launch.adminKey,
+  });
+  if (adminKeys.source === 'server-file')
+    appLog.warn('safeStorage is not available: the admin key stays in the server’s own 0600 key file');
+  const apiKey = launch.apiKey ?? (await secrets.read()).apiKey;
+  if (launch.ignored.length) appLog.info(`flags not for the server: ${launch.ignored.join(' ')}`);
 
   const supervisor = new ServerSupervisor(
     {
@@ -124,7 +137,11 @@ async function main(): Promise<void> {
     },
     {
       fork: forkUtility,
-      initPayload: async () => ({ adminKey, apiKey }),
+      initPayload: async () => ({
+        adminKey: adminKeys.forInit(),
+        apiKey,
+        config: { ...launch.config, dataDir: folders.serverData },
+      }),
       log: appLog,
     },
   );
@@ -133,6 +150,13 @@ async function main(): Promise<void> {
     pushStatus();
   });
   const loginItem = new LoginItem(app);
+  electronUpdater.autoUpdater.logger = log.scope('updater');
+  const updates = new AutoUpdates(electronUpdater.autoUpdater, {
+    enabled: settings.autoUpdate,
+    feedUrl: process.env.LMX_UPDATE_FEED_URL ?? settings.updateFeedUrl,
+    log: appLog,
+    onChange: () => pushStatus(),
+  });
   const host = new HostMonitor({
     powerMonitor,
     notify: (title, body) => {
@@ -150,11 +174,11 @@ async function main(): Promise<void> {
     },
   });
 
-  const status = (): AppStatus => appStatus({ supervisor, powerGuard, loginItem, host });
+  const status = (): AppStatus => appStatus({ supervisor, powerGuard, loginItem, updates, host });
 
   // ── window and tray ─────────────────────────────────────────────────────────────────────────────
   const hardenedSession = session.defaultSession;
-  hardenedSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  guardPermissions(hardenedSession, pages);
   hardenedSession.webRequest.onHeadersReceived((details, callback) => {
     callback({
       responseHeaders: withContentSecurityPolicy(
@@ -194,10 +218,17 @@ async function main(): Promise<void> {
 
   const actions = {
     openDashboard: (url: string) => void shell.openExternal(url),
-    copyEndpoint: (endpoint: string) => clipboard.writeText(endpoint),
+    copyEndpoint: (endpoint: string) =>
+      void clipboard.writeText(endpoint).catch((error: unknown) => appLog.error('cannot copy', error)),
     setLaunchAtLogin: (enabled: boolean) => {
-      loginItem.set(enabled);
+      const state = loginItem.set(enabled);
+      if (state.needsApproval) appLog.info('the login item waits for approval in System Settings');
       pushStatus();
+    },
+    openLoginItemsSettings: () => void shell.openExternal(loginItemsSettingsUrl),
+    setAutoUpdate: (enabled: boolean) => {
+      updates.setEnabled(enabled);
+      saveSettings({ autoUpdate: enabled });
     },
     setKeepAwake: (enabled: boolean) => setKeepAwake(enabled ? 'while-model-loaded' : 'never'),
     revealLogs: () => void shell.openPath(app.getPath('logs')),
@@ -205,12 +236,17 @@ async function main(): Promise<void> {
   };
   const buildMenu = () => Menu.buildFromTemplate(trayMenu(status(), actions) as MenuItemConstructorOptions[]);
 
-  function setKeepAwake(policy: KeepAwakePolicy): void {
-    powerGuard.setPolicy(policy);
-    void writeAppSettings(settingsFile, { ...settings, keepAwake: policy }).catch((error: unknown) =>
+  function saveSettings(change: Partial<typeof settings>): void {
+    Object.assign(settings, change);
+    void writeAppSettings(settingsFile, settings).catch((error: unknown) =>
       appLog.error('cannot save the app settings', error),
     );
     pushStatus();
+  }
+
+  function setKeepAwake(policy: KeepAwakePolicy): void {
+    powerGuard.setPolicy(policy);
+    saveSettings({ keepAwake: policy });
   }
 
   function refreshTray(): void {
@@ -247,7 +283,7 @@ async function main(): Promise<void> {
   supervisor.on('message', (message) => {
     if (message.type === 'activity') powerGuard.update(message);
     if (message.type === 'listening') {
-      pages.setServerOrigin(message.url);
+      pages.setServerOrigin(supervisor.serverUrl);
       const ui = serverUi();
       if (ui && bar.window && bar.window.webContents.getURL() !== ui) void bar.window.loadURL(ui);
     }
@@ -258,9 +294,19 @@ async function main(): Promise<void> {
   registerBridgeHandlers(
     ipcMain,
     {
-      getConnection: () => (supervisor.serverUrl ? { url: supervisor.serverUrl, adminKey } : null),
+      getConnection: async () => {
+        const url = supervisor.serverUrl;
+        const adminKey = url ? await adminKeys.current() : null;
+        return url && adminKey ? { url, adminKey } : null;
+      },
       getStatus: status,
       setLaunchAtLogin: (enabled) => (actions.setLaunchAtLogin(enabled), status()),
+      openLoginItemsSettings: () => shell.openExternal(loginItemsSettingsUrl),
+      setAutoUpdate: (enabled) => (actions.setAutoUpdate(enabled), status()),
+      adminKeyRotated: async (key) => {
+        await adminKeys.adopt(key, supervisor.serverUrl);
+        appLog.info('the admin key was rotated from the window; the next server start uses it');
+      },
       setKeepAwake: (policy) => (setKeepAwake(policy), status()),
       revealLogs: async () => {
         await shell.openPath(app.getPath('logs'));
@@ -295,6 +341,8 @@ async function main(): Promise<void> {
 
   host.start();
   supervisor.start();
+  // Only a packaged app has a release feed (app-update.yml); electron-updater skips the check otherwise.
+  if (app.isPackaged || process.env.LMX_UPDATE_FEED_URL) updates.start();
   appLog.info(`LMX ${app.getVersion()} started; logs in ${app.getPath('logs')}`);
 }
 

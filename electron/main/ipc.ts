@@ -10,6 +10,9 @@ export interface BridgeHandlers {
   getConnection(): ServerConnection | null | Promise<ServerConnection | null>;
   getStatus(): AppStatus;
   setLaunchAtLogin(enabled: boolean): AppStatus;
+  openLoginItemsSettings(): void | Promise<void>;
+  setAutoUpdate(enabled: boolean): AppStatus;
+  adminKeyRotated(adminKey: string): Promise<void>;
   setKeepAwake(policy: KeepAwakePolicy): AppStatus;
   revealLogs(): void | Promise<void>;
   quit(): void;
@@ -36,14 +39,27 @@ function noArguments(args: unknown[]): void {
   if (args.length !== 0) throw new IpcRejection('this call takes no arguments');
 }
 
+function oneBoolean(args: unknown[]): boolean {
+  const [value] = args;
+  if (args.length !== 1 || typeof value !== 'boolean') throw new IpcRejection('expected one boolean');
+  return value;
+}
+
+/** An admin key as the server makes them (printable, no spaces), never anything large. */
+const adminKeyPattern = /^[\x21-\x7e]{16,256}$/;
+
 /** Every channel with its argument check; nothing reaches a handler unchecked. */
 export const routes: Readonly<Record<IpcInvokeChannel, Route>> = {
   'lmx:get-connection': (handlers, args) => (noArguments(args), handlers.getConnection()),
   'lmx:get-status': (handlers, args) => (noArguments(args), handlers.getStatus()),
-  'lmx:set-launch-at-login': (handlers, args) => {
-    const [enabled] = args;
-    if (args.length !== 1 || typeof enabled !== 'boolean') throw new IpcRejection('expected one boolean');
-    return handlers.setLaunchAtLogin(enabled);
+  'lmx:set-launch-at-login': (handlers, args) => handlers.setLaunchAtLogin(oneBoolean(args)),
+  'lmx:open-login-items-settings': (handlers, args) => (noArguments(args), handlers.openLoginItemsSettings()),
+  'lmx:set-auto-update': (handlers, args) => handlers.setAutoUpdate(oneBoolean(args)),
+  'lmx:admin-key-rotated': (handlers, args) => {
+    const [key] = args;
+    if (args.length !== 1 || typeof key !== 'string' || !adminKeyPattern.test(key))
+      throw new IpcRejection('expected one admin key');
+    return handlers.adminKeyRotated(key);
   },
   'lmx:set-keep-awake': (handlers, args) => {
     const [policy] = args;

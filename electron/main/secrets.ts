@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { SafeStorage } from 'electron';
 import writeFileAtomic from 'write-file-atomic';
 
-/** The part of Electron's `safeStorage` (Keychain-backed on macOS) the store uses. */
-export interface SafeStorageApi {
-  isEncryptionAvailable(): boolean;
-  encryptString(plainText: string): Buffer;
-  decryptString(encrypted: Buffer): string;
-}
+/**
+ * The part of Electron's `safeStorage` (Keychain-backed on macOS) the store uses: the asynchronous
+ * calls (the synchronous ones are deprecated in Electron 45).
+ */
+export type SafeStorageApi = Pick<
+  SafeStorage,
+  'isAsyncEncryptionAvailable' | 'encryptStringAsync' | 'decryptStringAsync'
+>;
 
 export interface Secrets {
   adminKey?: string;
@@ -37,19 +40,19 @@ export class SecretStore {
     private readonly file: string,
   ) {}
 
-  get available(): boolean {
-    return this.safeStorage.isEncryptionAvailable();
+  available(): Promise<boolean> {
+    return this.safeStorage.isAsyncEncryptionAvailable();
   }
 
   async read(): Promise<Secrets> {
-    if (!this.available) return {};
+    if (!(await this.available())) return {};
     const stored = await this.#readFile();
-    return { adminKey: this.#decrypt(stored.adminKey), apiKey: this.#decrypt(stored.apiKey) };
+    return { adminKey: await this.#decrypt(stored.adminKey), apiKey: await this.#decrypt(stored.apiKey) };
   }
 
   /** The stored admin key, or a new one stored now; undefined when safeStorage is unavailable. */
   async adminKey(): Promise<string | undefined> {
-    if (!this.available) return undefined;
+    if (!(await this.available())) return undefined;
     const { adminKey } = await this.read();
     if (adminKey) return adminKey;
     const created = generateAdminKey();
@@ -59,13 +62,14 @@ export class SecretStore {
 
   /** Stores the given secrets (undefined leaves one as it is, null removes it). */
   async write(change: { adminKey?: string | null; apiKey?: string | null }): Promise<void> {
-    if (!this.available) throw new Error('safeStorage encryption is not available on this system');
+    if (!(await this.available())) throw new Error('safeStorage encryption is not available on this system');
     const stored = await this.#readFile();
     const next: SecretsFile = { ...stored, version: 1 };
     for (const key of ['adminKey', 'apiKey'] as const) {
       const value = change[key];
       if (value === null) delete next[key];
-      else if (value !== undefined) next[key] = this.safeStorage.encryptString(value).toString('base64');
+      else if (value !== undefined)
+        next[key] = (await this.safeStorage.encryptStringAsync(value)).toString('base64');
     }
     await writeFileAtomic(this.file, JSON.stringify(next), { mode: 0o600 });
   }
@@ -88,10 +92,10 @@ export class SecretStore {
     return { version: 1 };
   }
 
-  #decrypt(value: string | undefined): string | undefined {
+  async #decrypt(value: string | undefined): Promise<string | undefined> {
     if (!value) return undefined;
     try {
-      return this.safeStorage.decryptString(Buffer.from(value, 'base64'));
+      return (await this.safeStorage.decryptStringAsync(Buffer.from(value, 'base64'))).result;
     } catch {
       // Encrypted by another keychain (a copied profile): unusable, a new key will be made.
       return undefined;

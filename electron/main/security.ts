@@ -1,3 +1,5 @@
+import type { Session } from 'electron';
+
 /**
  * Security defaults for every window, as code that tests can read: isolation and sandboxing, no Node
  * in the renderer, navigation and new windows refused, a CSP, and the one origin allowed to use IPC.
@@ -67,6 +69,9 @@ export function withContentSecurityPolicy(
   return result;
 }
 
+/** What the trusted page may do beyond a plain web page: Chromium's name for clipboard.writeText. */
+const grantedPermissions = new Set(['clipboard-sanitized-write']);
+
 /**
  * The pages that may be shown in the window and call the bridge: the app's own starting page and the
  * local server's UI. Everything else (a link, a redirect, a LAN address) is refused.
@@ -98,6 +103,15 @@ export class TrustedPages {
     return this.#isServerUi(url);
   }
 
+  /**
+   * May a page at this URL have this permission? Only writing to the clipboard (the Copy buttons),
+   * and only for the top frame of the server's UI; everything else (camera, notifications, geolocation,
+   * reading the clipboard …) is refused for every page.
+   */
+  allowsPermission(permission: string, requestingUrl: string | undefined, isMainFrame: boolean): boolean {
+    return grantedPermissions.has(permission) && this.allowsIpcFrom(requestingUrl, isMainFrame);
+  }
+
   /** May a frame at this URL call the bridge? Only the top frame of the server's UI. */
   allowsIpcFrom(frameUrl: string | undefined, isMainFrame: boolean): boolean {
     return isMainFrame && frameUrl !== undefined && this.#isServerUi(frameUrl);
@@ -118,6 +132,19 @@ export class TrustedPages {
       (parsed.pathname === '/ui' || parsed.pathname.startsWith('/ui/'))
     );
   }
+}
+
+/** The parts of Electron's Session the permission guard uses. */
+export type PermissionSession = Pick<Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler'>;
+
+/** Permission requests and checks answered by {@link TrustedPages.allowsPermission}. */
+export function guardPermissions(session: PermissionSession, pages: TrustedPages): void {
+  session.setPermissionRequestHandler((_contents, permission, callback, details) =>
+    callback(pages.allowsPermission(permission, details.requestingUrl, details.isMainFrame)),
+  );
+  session.setPermissionCheckHandler((_contents, permission, _origin, details) =>
+    pages.allowsPermission(permission, details.requestingUrl, details.isMainFrame),
+  );
 }
 
 /** The parts of WebContents the guards use. */

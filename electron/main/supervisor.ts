@@ -6,6 +6,7 @@ import type {
   ServerToMain,
   SupervisorStatus,
 } from '../../shared/ipc-contract.ts';
+import { loopbackUrl, networkUrl } from './server-address.ts';
 import { ServerOutputTail, describeExit } from './server-output.ts';
 import type { ForkServer, ServerProcessHandle } from './server-process.ts';
 
@@ -90,7 +91,8 @@ export class ServerSupervisor {
   #safeModeUsed = false;
   #restarts = 0;
   #serverState: ServerProcessState | null = null;
-  #serverUrl: string | null = null;
+  /** The URL the server announced (a wildcard address while shared on the network). */
+  #announcedUrl: string | null = null;
   #lastError: string | null = null;
   #quit: { done: Promise<void>; resolve: () => void; drainTimer?: NodeJS.Timeout } | undefined;
 
@@ -106,8 +108,13 @@ export class ServerSupervisor {
   get serverState(): ServerProcessState | null {
     return this.#serverState;
   }
+  /** The server as this Mac reaches it (loopback even when it listens on every interface). */
   get serverUrl(): string | null {
-    return this.#serverUrl;
+    return this.#announcedUrl && loopbackUrl(this.#announcedUrl);
+  }
+  /** The server as other machines reach it, while it is shared on the network; else null. */
+  get networkUrl(): string | null {
+    return this.#announcedUrl && networkUrl(this.#announcedUrl);
   }
   get restarts(): number {
     return this.#restarts;
@@ -183,7 +190,7 @@ export class ServerSupervisor {
   #spawn(safeMode: boolean): void {
     this.#setStatus('starting');
     this.#serverState = null;
-    this.#serverUrl = null;
+    this.#announcedUrl = null;
     let handle: ServerProcessHandle;
     try {
       handle = this.#deps.fork(this.#options.modulePath, {
@@ -226,7 +233,12 @@ export class ServerSupervisor {
       this.#deps.log.warn('ignored a malformed message from the server process');
       return;
     }
+    this.#apply(running, message);
+    // After applying it, so listeners read the supervisor's new state (serverUrl, status).
     this.#emit('message', message);
+  }
+
+  #apply(running: Running, message: ServerToMain): void {
     switch (message.type) {
       case 'state':
         this.#serverState = message.state;
@@ -240,7 +252,7 @@ export class ServerSupervisor {
         }
         return;
       case 'listening':
-        this.#serverUrl = message.url;
+        this.#announcedUrl = message.url;
         return;
       case 'alert': {
         const { type: _type, ...alert } = message;
@@ -285,7 +297,7 @@ export class ServerSupervisor {
     for (const line of running.tail.flush()) this.#emit('output', { stream: 'stderr', line });
     this.#running = undefined;
     this.#serverState = 'stopped';
-    this.#serverUrl = null;
+    this.#announcedUrl = null;
     const quit = this.#quit;
     this.#emit('exit', { pid: running.handle.pid, code, signal, expected: quit !== undefined });
     if (quit) {

@@ -14,6 +14,8 @@ export interface TrayActions {
   openDashboard(url: string): void;
   copyEndpoint(endpoint: string): void;
   setLaunchAtLogin(enabled: boolean): void;
+  openLoginItemsSettings(): void;
+  setAutoUpdate(enabled: boolean): void;
   setKeepAwake(enabled: boolean): void;
   revealLogs(): void;
   quit(): void;
@@ -43,6 +45,8 @@ export function statusLine(status: AppStatus): string {
 /** The tray's context menu for a status. */
 export function trayMenu(status: AppStatus, actions: TrayActions): MenuItemModel[] {
   const url = status.serverUrl;
+  // Shared on the network, the endpoint to hand out is this Mac's address, not loopback.
+  const endpoint = status.networkUrl ?? url;
   const thermalWarning =
     status.thermal === 'serious' || status.thermal === 'critical'
       ? [{ id: 'thermal', label: `Thermal state: ${status.thermal}`, enabled: false }]
@@ -59,9 +63,9 @@ export function trayMenu(status: AppStatus, actions: TrayActions): MenuItemModel
     },
     {
       id: 'copy-endpoint',
-      label: 'Copy Endpoint URL',
-      enabled: url !== null,
-      click: () => url && actions.copyEndpoint(`${url}/v1`),
+      label: status.networkUrl ? 'Copy Network Endpoint URL' : 'Copy Endpoint URL',
+      enabled: endpoint !== null,
+      click: () => endpoint && actions.copyEndpoint(`${endpoint}/v1`),
     },
     { type: 'separator' },
     {
@@ -71,12 +75,29 @@ export function trayMenu(status: AppStatus, actions: TrayActions): MenuItemModel
       checked: status.launchAtLogin,
       click: () => actions.setLaunchAtLogin(!status.launchAtLogin),
     },
+    // macOS 13+ holds a new login item until the user allows it: say so, and take them there.
+    ...(status.launchAtLoginNeedsApproval
+      ? [
+          {
+            id: 'approve-login-item',
+            label: 'Allow in System Settings → Login Items…',
+            click: () => actions.openLoginItemsSettings(),
+          },
+        ]
+      : []),
     {
       id: 'keep-awake',
       label: status.keepAwake.held ? 'Keep Awake (holding)' : 'Keep Awake',
       type: 'checkbox',
       checked: status.keepAwake.policy !== 'never',
       click: () => actions.setKeepAwake(status.keepAwake.policy === 'never'),
+    },
+    {
+      id: 'auto-update',
+      label: status.updateReady ? `Install Updates (${status.updateReady} at quit)` : 'Install Updates',
+      type: 'checkbox',
+      checked: status.autoUpdate,
+      click: () => actions.setAutoUpdate(!status.autoUpdate),
     },
     { type: 'separator' },
     { id: 'reveal-logs', label: 'Reveal Logs', click: () => actions.revealLogs() },

@@ -37,6 +37,29 @@ export function NativeControls({ bridge }: { bridge: NativeBridge }) {
           onChange={(next) => void attempt(() => bridge.setLaunchAtLogin(next))}
         />
       </div>
+      {status?.launchAtLoginNeedsApproval && (
+        <div className="row" role="status">
+          <span className="muted">
+            macOS asks you to allow LMX: System Settings → General → Login Items, then switch LMX on.
+          </span>
+          <button
+            type="button"
+            className="button small"
+            onClick={() => void attempt(() => bridge.openLoginItemsSettings())}
+          >
+            Open Login Items
+          </button>
+        </div>
+      )}
+      <div className="row">
+        <span>Install updates automatically</span>
+        <Switch
+          checked={status?.autoUpdate ?? false}
+          disabled={!status}
+          label="Install updates automatically"
+          onChange={(next) => void attempt(() => bridge.setAutoUpdate(next))}
+        />
+      </div>
       <div className="row">
         <label htmlFor="keep-awake">Keep the Mac awake</label>
         <select

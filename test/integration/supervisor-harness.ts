@@ -31,6 +31,8 @@ export interface Harness {
 export async function supervise(
   config: Record<string, unknown>,
   options: Partial<SupervisorOptions> = {},
+  /** The admin key for each start's `init`, as the app's AdminKeys gives it (none: the server's own). */
+  adminKey: (dataDir: string) => string | undefined = () => undefined,
 ): Promise<Harness> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'lmx-supervisor-'));
   const supervisor = new ServerSupervisor(
@@ -43,7 +45,10 @@ export async function supervise(
     },
     {
       fork: forkWithNode,
-      initPayload: async () => ({ config: { ...testConfigLayer(dataDir), logLevel: 'info', ...config } }),
+      initPayload: async () => ({
+        adminKey: adminKey(dataDir),
+        config: { ...testConfigLayer(dataDir), logLevel: 'info', ...config },
+      }),
       log: { info: () => {}, warn: () => {}, error: () => {} },
     },
   );

@@ -15,12 +15,17 @@ const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: 
 const config = yaml.load(readFileSync(path.join(repoRoot, 'electron-builder.yml'), 'utf8')) as {
   appId: string;
   extraMetadata: { main: string };
+  files: string[];
   mac: {
-    target: { target: string }[];
+    target: { target: string; arch: string[] }[];
+    icon: string;
     hardenedRuntime: boolean;
+    notarize: boolean;
     entitlements: string;
+    entitlementsInherit: string;
     extendInfo: Record<string, unknown>;
   };
+  publish: { provider: string };
 };
 
 describe('electron-builder.yml', () => {
@@ -28,12 +33,28 @@ describe('electron-builder.yml', () => {
     await expect(validateConfiguration(config, new DebugLogger(false))).resolves.toBeUndefined();
   });
 
-  it('builds a hardened, Dock-less menu-bar app as a DMG whose entry exists', () => {
+  it('builds a hardened, notarized, Dock-less menu-bar app as a DMG and the zip updates need', () => {
     expect(config.appId).toMatch(/^[\w.-]+$/);
     expect(config.mac.extendInfo.LSUIElement).toBe(true);
     expect(config.mac.hardenedRuntime).toBe(true);
-    expect(config.mac.target.map((target) => target.target)).toEqual(['dmg']);
-    expect(existsSync(path.join(repoRoot, config.mac.entitlements))).toBe(true);
-    expect(existsSync(path.join(repoRoot, config.extraMetadata.main))).toBe(true);
+    expect(config.mac.notarize).toBe(true);
+    expect(config.mac.target).toEqual([
+      { target: 'dmg', arch: ['arm64'] },
+      { target: 'zip', arch: ['arm64'] },
+    ]);
+    expect(config.mac.icon).toBe('build/icon.icns');
+    expect(existsSync(path.join(repoRoot, config.mac.icon))).toBe(true);
+    expect(config.publish.provider).toBe('github');
+    // The compiled entry (npm run build), not TypeScript.
+    expect(config.extraMetadata.main).toBe('dist/main/electron-main.js');
+    expect(config.files).not.toContain('server/**');
+  });
+
+  it('asks for the minimum entitlements, each with a reason', () => {
+    expect(config.mac.entitlementsInherit).toBe(config.mac.entitlements);
+    const plist = readFileSync(path.join(repoRoot, config.mac.entitlements), 'utf8');
+    const keys = [...plist.matchAll(/<key>([^<]+)<\/key>/g)].map((match) => match[1]);
+    expect(keys).toEqual(['com.apple.security.cs.allow-jit']);
+    expect(plist).toMatch(/<!--[^>]*V8[^>]*-->\s*<key>com\.apple\.security\.cs\.allow-jit/);
   });
 });

@@ -19,6 +19,9 @@ function setup() {
     getConnection: () => ({ url: 'http://127.0.0.1:1235', adminKey: 'lmx-key' }),
     getStatus: () => status,
     setLaunchAtLogin: (enabled) => (calls.push(['setLaunchAtLogin', enabled]), status),
+    openLoginItemsSettings: () => void calls.push(['openLoginItemsSettings', undefined]),
+    setAutoUpdate: (enabled) => (calls.push(['setAutoUpdate', enabled]), status),
+    adminKeyRotated: async (key) => void calls.push(['adminKeyRotated', key]),
     setKeepAwake: (policy) => (calls.push(['setKeepAwake', policy]), status),
     revealLogs: () => void calls.push(['revealLogs', undefined]),
     quit: () => void calls.push(['quit', undefined]),
@@ -40,7 +43,7 @@ describe('bridge IPC handlers', () => {
   it('registers one handler per bridge channel', () => {
     const { registered } = setup();
     expect([...registered.keys()].sort()).toEqual([...invokeChannels].sort());
-    expect(invokeChannels).toHaveLength(6);
+    expect(invokeChannels).toHaveLength(9);
   });
 
   it('answers the trusted page with valid arguments', async () => {
@@ -51,10 +54,16 @@ describe('bridge IPC handlers', () => {
     });
     expect(await invoke('lmx:set-launch-at-login', trusted, true)).toBe(status);
     expect(await invoke('lmx:set-keep-awake', trusted, 'while-serving-requests')).toBe(status);
+    expect(await invoke('lmx:set-auto-update', trusted, false)).toBe(status);
+    await invoke('lmx:open-login-items-settings', trusted);
+    await invoke('lmx:admin-key-rotated', trusted, 'lmx-AbCdEfGhIjKlMnOpQrStUvWxYz_0123456789-abcde');
     await invoke('lmx:quit', trusted);
     expect(calls).toEqual([
       ['setLaunchAtLogin', true],
       ['setKeepAwake', 'while-serving-requests'],
+      ['setAutoUpdate', false],
+      ['openLoginItemsSettings', undefined],
+      ['adminKeyRotated', 'lmx-AbCdEfGhIjKlMnOpQrStUvWxYz_0123456789-abcde'],
       ['quit', undefined],
     ]);
   });
@@ -78,6 +87,8 @@ describe('bridge IPC handlers', () => {
     const { invoke, trusted, calls } = setup();
     await expect(invoke('lmx:set-launch-at-login', trusted, 'yes')).rejects.toThrow(/one boolean/);
     await expect(invoke('lmx:set-launch-at-login', trusted)).rejects.toThrow(/one boolean/);
+    for (const key of ['short', 'has spaces in the middle of it', 'x'.repeat(1000), 42])
+      await expect(invoke('lmx:admin-key-rotated', trusted, key)).rejects.toThrow(/one admin key/);
     await expect(invoke('lmx:set-launch-at-login', trusted, true, false)).rejects.toThrow(/one boolean/);
     await expect(invoke('lmx:set-keep-awake', trusted, 'always')).rejects.toThrow(/expected one of/);
     await expect(invoke('lmx:set-keep-awake', trusted, { toString: () => 'never' })).rejects.toThrow();

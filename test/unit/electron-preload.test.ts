@@ -73,6 +73,9 @@ describe('preload bridge', () => {
     await bridge.getStatus!();
     await bridge.setLaunchAtLogin!('yes'); // not a boolean true: sent as false
     await bridge.setKeepAwake!('never');
+    await bridge.openLoginItemsSettings!();
+    await bridge.setAutoUpdate!(true);
+    await bridge.adminKeyRotated!('lmx-new-key-0123456789');
     await bridge.revealLogs!();
     await bridge.quit!();
     expect(invoked).toEqual([
@@ -80,6 +83,9 @@ describe('preload bridge', () => {
       ['lmx:get-status', []],
       ['lmx:set-launch-at-login', [false]],
       ['lmx:set-keep-awake', ['never']],
+      ['lmx:open-login-items-settings', []],
+      ['lmx:set-auto-update', [true]],
+      ['lmx:admin-key-rotated', ['lmx-new-key-0123456789']],
       ['lmx:reveal-logs', []],
       ['lmx:quit', []],
     ]);

@@ -1,29 +1,9 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SecretStore, type SafeStorageApi } from '../../electron/main/secrets.ts';
-
-/** Real encryption with a per-"keychain" key, as safeStorage does with the Keychain's key. */
-class Keychain implements SafeStorageApi {
-  readonly #key = randomBytes(32);
-  constructor(readonly available = true) {}
-  isEncryptionAvailable(): boolean {
-    return this.available;
-  }
-  encryptString(plainText: string): Buffer {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
-    const body = Buffer.concat([cipher.update(plainText, 'utf8'), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), body]);
-  }
-  decryptString(encrypted: Buffer): string {
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, encrypted.subarray(0, 12));
-    decipher.setAuthTag(encrypted.subarray(12, 28));
-    return Buffer.concat([decipher.update(encrypted.subarray(28)), decipher.final()]).toString('utf8');
-  }
-}
+import { SecretStore } from '../../electron/main/secrets.ts';
+import { Keychain } from '../helpers/keychain.ts';
 
 let dir: string;
 let file: string;

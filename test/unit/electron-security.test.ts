@@ -3,10 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   contentSecurityPolicy,
   guardNavigation,
+  guardPermissions,
   secureWebPreferences,
   TrustedPages,
   withContentSecurityPolicy,
   type GuardedContents,
+  type PermissionSession,
 } from '../../electron/main/security.ts';
 
 const starting = 'file:///Applications/LMX.app/Contents/Resources/app/electron/static/starting.html';
@@ -109,5 +111,55 @@ describe('guardNavigation', () => {
     expect(contents.openHandler?.({ url: 'https://huggingface.co/models' })).toEqual({ action: 'deny' });
     expect(contents.openHandler?.({ url: 'file:///etc/passwd' })).toEqual({ action: 'deny' });
     expect(opened).toEqual(['https://huggingface.co/models']);
+  });
+});
+
+type RequestHandler = Parameters<PermissionSession['setPermissionRequestHandler']>[0];
+type CheckHandler = Parameters<PermissionSession['setPermissionCheckHandler']>[0];
+
+/** Records the handlers, then asks them as Chromium would (a request, then a check). */
+class PermissionAsker implements PermissionSession {
+  request: RequestHandler = null;
+  check: CheckHandler = null;
+  setPermissionRequestHandler(handler: RequestHandler): void {
+    this.request = handler;
+  }
+  setPermissionCheckHandler(handler: CheckHandler): void {
+    this.check = handler;
+  }
+  ask(permission: Parameters<NonNullable<RequestHandler>>[1], requestingUrl: string, isMainFrame = true) {
+    let granted: boolean | undefined;
+    this.request!({} as never, permission, (answer) => (granted = answer), {
+      requestingUrl,
+      isMainFrame,
+    } as never);
+    const checked = this.check!(null, permission, new URL(requestingUrl).origin, {
+      requestingUrl,
+      isMainFrame,
+    } as never);
+    return { granted, checked };
+  }
+}
+
+describe('guardPermissions', () => {
+  it('grants clipboard writes to the top frame of the server UI only, and nothing else to anyone', () => {
+    const session = new PermissionAsker();
+    guardPermissions(session, pages());
+    const ui = 'http://127.0.0.1:1235/ui/';
+    expect(session.ask('clipboard-sanitized-write', ui)).toEqual({ granted: true, checked: true });
+    for (const [permission, url, isMainFrame] of [
+      ['clipboard-sanitized-write', ui, false],
+      ['clipboard-sanitized-write', 'https://evil.example/ui/', true],
+      ['clipboard-sanitized-write', 'http://127.0.0.1:1236/ui/', true],
+      ['clipboard-sanitized-write', starting, true],
+      ['clipboard-read', ui, true],
+      ['notifications', ui, true],
+      ['media', ui, true],
+      ['geolocation', ui, true],
+    ] as const)
+      expect(session.ask(permission, url, isMainFrame), `${permission} ${url}`).toEqual({
+        granted: false,
+        checked: false,
+      });
   });
 });

@@ -74,11 +74,13 @@ describe('app log rotation and settings', () => {
   it('reads settings with defaults for anything missing or invalid', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'lmx-settings-'));
     const file = path.join(dir, 'app-settings.json');
-    expect(await readAppSettings(file)).toEqual({ keepAwake: 'while-model-loaded' });
-    await writeAppSettings(file, { keepAwake: 'never' });
-    expect(await readAppSettings(file)).toEqual({ keepAwake: 'never' });
-    await writeFile(file, '{"keepAwake":"always"}');
-    expect(await readAppSettings(file)).toEqual({ keepAwake: 'while-model-loaded' });
+    expect(await readAppSettings(file)).toEqual({ keepAwake: 'while-model-loaded', autoUpdate: true });
+    await writeAppSettings(file, { keepAwake: 'never', autoUpdate: false });
+    expect(await readAppSettings(file)).toEqual({ keepAwake: 'never', autoUpdate: false });
+    await writeFile(file, '{"keepAwake":"always","autoUpdate":"no","updateFeedUrl":"file:///x"}');
+    expect(await readAppSettings(file)).toEqual({ keepAwake: 'while-model-loaded', autoUpdate: true });
+    await writeFile(file, '{"updateFeedUrl":"https://updates.example/lmx/"}');
+    expect((await readAppSettings(file)).updateFeedUrl).toBe('https://updates.example/lmx/');
     await rm(dir, { recursive: true, force: true });
   });
 });

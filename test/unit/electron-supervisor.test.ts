@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MainToServer } from '../../shared/ipc-contract.ts';
 import type { ServerProcessHandle } from '../../electron/main/server-process.ts';
+import { TrustedPages } from '../../electron/main/security.ts';
 import { ServerSupervisor, type SupervisorOptions } from '../../electron/main/supervisor.ts';
 
 // The supervisor's policy (timers, counting, messages) with a scripted stand-in for the process.
@@ -257,5 +258,30 @@ describe('ServerSupervisor', () => {
     expect(seen).toEqual([]);
     expect(instance.status).toBe('starting');
     expect(logs.at(-1)).toMatch(/malformed/);
+  });
+
+  it.each([
+    ['http://0.0.0.0:4321', 'http://127.0.0.1:4321'],
+    ['http://[::]:4321', 'http://[::1]:4321'],
+    ['http://127.0.0.1:4321', 'http://127.0.0.1:4321'],
+  ])('a server announcing %s is reached at %s, which the window trusts', (announced, local) => {
+    const { instance, current } = supervisor();
+    const logsBefore = logs.length;
+    // As the composition root wires it: the window's trusted origin follows the listening message.
+    const pages = new TrustedPages('file:///app/starting.html');
+    instance.on('message', (message) => {
+      if (message.type === 'listening') pages.setServerOrigin(instance.serverUrl);
+    });
+    instance.start();
+    current().say({ type: 'state', state: 'starting' });
+    current().say({ type: 'listening', url: announced });
+    current().say({ type: 'state', state: 'ready' });
+    expect(instance.serverUrl).toBe(local);
+    expect(instance.status).toBe('running');
+    expect(pages.serverOrigin).toBe(local);
+    expect(pages.allowsIpcFrom(`${local}/ui/`, true)).toBe(true);
+    expect(logs.slice(logsBefore).filter((line) => /listener failed/.test(line))).toEqual([]);
+    // Shared on the network: another machine's address is this Mac's, never the wildcard.
+    expect(instance.networkUrl ?? '').not.toMatch(/0\.0\.0\.0|\[::\]/);
   });
 });

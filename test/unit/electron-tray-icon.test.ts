@@ -1,33 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { decodePng } from '../../build/make-app-icon.mjs';
 import { repoRoot } from '../helpers/server.ts';
 
-/** Width, height, colour type and RGBA rows of an 8-bit, non-interlaced PNG. */
+/** Width, height and pixels of an 8-bit RGBA PNG (decodePng refuses any other kind). */
 function decode(file: string) {
-  const png = readFileSync(path.join(repoRoot, 'build', file));
-  let offset = 8;
-  let width = 0;
-  let height = 0;
-  let colourType = -1;
-  const data: Buffer[] = [];
-  while (offset < png.length) {
-    const length = png.readUInt32BE(offset);
-    const type = png.toString('ascii', offset + 4, offset + 8);
-    const body = png.subarray(offset + 8, offset + 8 + length);
-    if (type === 'IHDR') {
-      width = body.readUInt32BE(0);
-      height = body.readUInt32BE(4);
-      colourType = body[9]!;
-    }
-    if (type === 'IDAT') data.push(body);
-    offset += 12 + length;
-  }
-  const raw = inflateSync(Buffer.concat(data));
-  const pixel = (x: number, y: number) =>
-    raw.subarray(y * (width * 4 + 1) + 1 + x * 4, y * (width * 4 + 1) + 5 + x * 4);
-  return { width, height, colourType, pixel };
+  const { width, height, rgba } = decodePng(readFileSync(path.join(repoRoot, 'build', file)));
+  const pixel = (x: number, y: number) => rgba.subarray((y * width + x) * 4, (y * width + x) * 4 + 4);
+  return { width, height, colourType: 6, pixel };
 }
 
 describe('tray template icons', () => {

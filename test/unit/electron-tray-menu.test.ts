@@ -6,10 +6,14 @@ const running: AppStatus = {
   supervisor: 'running',
   server: 'ready',
   serverUrl: 'http://127.0.0.1:1235',
+  networkUrl: null,
   safeMode: false,
   restarts: 0,
   keepAwake: { policy: 'while-model-loaded', held: true },
   launchAtLogin: false,
+  launchAtLoginNeedsApproval: false,
+  autoUpdate: true,
+  updateReady: null,
   thermal: 'nominal',
   speedLimitPercent: null,
   lastError: null,
@@ -21,6 +25,8 @@ function recordingActions() {
     openDashboard: (url) => calls.push(['openDashboard', url]),
     copyEndpoint: (endpoint) => calls.push(['copyEndpoint', endpoint]),
     setLaunchAtLogin: (enabled) => calls.push(['setLaunchAtLogin', enabled]),
+    openLoginItemsSettings: () => calls.push(['openLoginItemsSettings', undefined]),
+    setAutoUpdate: (enabled) => calls.push(['setAutoUpdate', enabled]),
     setKeepAwake: (enabled) => calls.push(['setKeepAwake', enabled]),
     revealLogs: () => calls.push(['revealLogs', undefined]),
     quit: () => calls.push(['quit', undefined]),
@@ -40,6 +46,7 @@ describe('tray menu', () => {
       'copy-endpoint',
       'launch-at-login',
       'keep-awake',
+      'auto-update',
       'reveal-logs',
       'quit',
     ]);
@@ -53,6 +60,7 @@ describe('tray menu', () => {
       ['copyEndpoint', 'http://127.0.0.1:1235/v1'],
       ['setLaunchAtLogin', true],
       ['setKeepAwake', false],
+      ['setAutoUpdate', false],
       ['revealLogs', undefined],
       ['quit', undefined],
     ]);
@@ -76,6 +84,29 @@ describe('tray menu', () => {
     const { actions } = recordingActions();
     expect(byId(trayMenu({ ...running, thermal: 'critical' }, actions), 'thermal').label).toBe(
       'Thermal state: critical',
+    );
+  });
+
+  it('hands out the network address, never 0.0.0.0, while the server is shared', () => {
+    const { actions, calls } = recordingActions();
+    const items = trayMenu({ ...running, networkUrl: 'http://192.168.1.20:1235' }, actions);
+    expect(byId(items, 'copy-endpoint').label).toBe('Copy Network Endpoint URL');
+    byId(items, 'copy-endpoint').click!();
+    byId(items, 'open-dashboard').click!();
+    expect(calls).toEqual([
+      ['copyEndpoint', 'http://192.168.1.20:1235/v1'],
+      ['openDashboard', 'http://127.0.0.1:1235/ui/'],
+    ]);
+  });
+
+  it('takes the user to System Settings when macOS waits for the login item’s approval', () => {
+    const { actions, calls } = recordingActions();
+    const items = trayMenu({ ...running, launchAtLoginNeedsApproval: true }, actions);
+    expect(byId(items, 'approve-login-item').label).toMatch(/System Settings/);
+    byId(items, 'approve-login-item').click!();
+    expect(calls).toEqual([['openLoginItemsSettings', undefined]]);
+    expect(byId(trayMenu({ ...running, updateReady: '0.2.0' }, actions), 'auto-update').label).toBe(
+      'Install Updates (0.2.0 at quit)',
     );
   });
 });

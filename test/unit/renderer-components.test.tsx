@@ -210,6 +210,8 @@ describe('SettingsPanel', () => {
     let status: NativeStatus = {
       serverUrl: 'http://127.0.0.1:1235',
       launchAtLogin: false,
+      launchAtLoginNeedsApproval: false,
+      autoUpdate: true,
       keepAwake: { policy: 'never', held: false },
       lastError: null,
     };
@@ -219,8 +221,15 @@ describe('SettingsPanel', () => {
       getStatus: async () => status,
       setLaunchAtLogin: async (enabled) => {
         calls.push(`login ${enabled}`);
-        return (status = { ...status, launchAtLogin: enabled });
+        // macOS 13+ registers the item but waits for the user's approval: the switch stays off.
+        return (status = { ...status, launchAtLogin: false, launchAtLoginNeedsApproval: enabled });
       },
+      openLoginItemsSettings: async () => void calls.push('login items'),
+      setAutoUpdate: async (enabled) => {
+        calls.push(`updates ${enabled}`);
+        return (status = { ...status, autoUpdate: enabled });
+      },
+      adminKeyRotated: async (key) => void calls.push(`rotated ${key}`),
       setKeepAwake: async (policy) => {
         calls.push(`awake ${policy}`);
         return (status = { ...status, keepAwake: { policy, held: false } });
@@ -232,14 +241,29 @@ describe('SettingsPanel', () => {
     render(<SettingsPanel client={client} bridge={bridge} onKeyRotated={() => {}} />);
     const login = await screen.findByRole('switch', { name: 'Open LMX at login' });
     await waitFor(() => expect((login as HTMLButtonElement).disabled).toBe(false));
+    expect(screen.queryByRole('button', { name: 'Open Login Items' })).toBeNull();
     await act(async () => fireEvent.click(login));
-    expect(login.getAttribute('aria-checked')).toBe('true');
+    expect(login.getAttribute('aria-checked')).toBe('false');
+    expect(screen.getByRole('status').textContent).toMatch(/System Settings → General → Login Items/);
+    fireEvent.click(screen.getByRole('button', { name: 'Open Login Items' }));
+    const updates = screen.getByRole('switch', { name: 'Install updates automatically' });
+    expect(updates.getAttribute('aria-checked')).toBe('true');
+    await act(async () => fireEvent.click(updates));
+    expect(updates.getAttribute('aria-checked')).toBe('false');
     await act(async () =>
       fireEvent.change(screen.getByLabelText('Keep the Mac awake'), {
         target: { value: 'while-model-loaded' },
       }),
     );
     fireEvent.click(screen.getByRole('button', { name: 'Show logs' }));
-    await waitFor(() => expect(calls).toEqual(['login true', 'awake while-model-loaded', 'logs']));
+    await waitFor(() =>
+      expect(calls).toEqual([
+        'login true',
+        'login items',
+        'updates false',
+        'awake while-model-loaded',
+        'logs',
+      ]),
+    );
   });
 });
