@@ -88,6 +88,33 @@ describe('crash recovery', () => {
   );
 
   it(
+    'brings back both loaded models after a clean SIGTERM, exactly as after a crash',
+    { timeout: SPAWN_TEST_TIMEOUT_MS },
+    async () => {
+      const dataDir = await makeDataDir();
+      await fillModelsDir(dataDir, { alpha: 'tiny', beta: 'tinyQ8' });
+      const first = await start(dataDir);
+      expect((await call(first, 'POST', '/admin/models/load', { model: 'alpha' })).status).toBe(200);
+      expect((await call(first, 'POST', '/admin/models/load', { model: 'beta', parallel: 2 })).status).toBe(
+        200,
+      );
+      expect(await stopCleanly(first)).toBe(0);
+      const after = await readState(dataDir);
+      expect(after.last_clean_shutdown).toBe(true);
+      expect(after.loaded_models.map((model: { id: string }) => model.id).sort()).toEqual(['alpha', 'beta']);
+
+      const second = await start(dataDir);
+      await waitUntilReady(second.url);
+      expect((await loadedIds(second)).sort()).toEqual(['alpha', 'beta']);
+      const beta = (await call(second, 'GET', '/admin/models')).body.data.find(
+        (entry: { id: string }) => entry.id === 'beta',
+      );
+      expect(beta.loaded.parallel).toBe(2);
+      expect(await stopCleanly(second)).toBe(0);
+    },
+  );
+
+  it(
     'goes into safe mode after three quick crashes, and leaves it on request',
     { timeout: SPAWN_TEST_TIMEOUT_MS },
     async () => {
