@@ -6,6 +6,7 @@ import { Engine } from './engine/engine.ts';
 import { Lifecycle } from './state/lifecycle.ts';
 import { AdminKeyHolder, loadOrCreateAdminKey } from './state/admin-key.ts';
 import { mkdir } from 'node:fs/promises';
+import { setTimeout } from 'node:timers/promises';
 import { ModelServices } from './model-services.ts';
 import { Metrics } from './telemetry/metrics.ts';
 import { healthChecks } from './telemetry/health-checks.ts';
@@ -147,6 +148,8 @@ export class LmxServer {
    */
   async #stop(): Promise<void> {
     this.lifecycle.phase = 'draining';
+    // Readiness is already 503: a load balancer stops sending while what it still sends is served.
+    if (this.config.drainNoticeMs > 0) await setTimeout(this.config.drainNoticeMs);
     const drained = await this.drain.run(this.config.drainTimeoutMs);
     if (!drained) {
       this.logger.warn(

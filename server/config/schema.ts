@@ -84,6 +84,11 @@ export const ConfigSchema = Type.Object(
       { default: {}, additionalProperties: false },
     ),
     drainTimeoutMs: Type.Integer({ ...Millis, default: 30_000 }),
+    /**
+     * How long a stop reports not-ready while still accepting inference, before the drain refuses it:
+     * long enough for a load balancer's health check to take the node out of its pool (0 = refuse at once).
+     */
+    drainNoticeMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 0 }),
     jitLoad: Type.Boolean({ default: true }),
     autoload: Type.Boolean({ default: true }),
     memory: Type.Object(
