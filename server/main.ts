@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_CONFIG, serveCommand } from './cli/serve.ts';
 import { benchCommand } from './cli/bench.ts';
 import { pullCommand } from './cli/pull.ts';
+import { clusterCommand } from './cli/cluster.ts';
 
 /** `lmx`: the headless command line. */
 const program = new Command('lmx')
@@ -9,7 +10,8 @@ const program = new Command('lmx')
   .exitOverride()
   .addCommand(serveCommand().exitOverride(), { isDefault: true })
   .addCommand(benchCommand())
-  .addCommand(pullCommand());
+  .addCommand(pullCommand())
+  .addCommand(clusterCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -78,6 +78,7 @@ export class LmxServer {
       models: () => loadedModels().map((model) => ({ id: model.id, ...modelFigures(model) })),
       vram,
       host: () => hostSignals.snapshot,
+      ready: () => lifecycle.readiness(modelServices.modelCounts()).ready,
     });
     const drain = new Drain();
     const app = await buildApp({

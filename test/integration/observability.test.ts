@@ -72,6 +72,7 @@ describe('GET /metrics', () => {
     'lmx_queued_requests',
     'lmx_inflight_requests',
     'lmx_rejected_requests_total',
+    'lmx_ready',
     'lmx_models_loaded',
     'lmx_model_memory_bytes',
     'lmx_vram_used_bytes',
@@ -92,6 +93,7 @@ describe('GET /metrics', () => {
     for (const name of names) expect(text, name).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
     expect(text).toMatch(new RegExp(`^lmx_generated_tokens_total\\{model="${model}"\\} [1-9]`, 'm'));
     expect(text).toMatch(/^lmx_models_loaded 1$/m);
+    expect(text).toMatch(/^lmx_ready 1$/m);
     expect(text).toMatch(
       /^lmx_requests_total\{route="\/v1\/chat\/completions",method="POST",status="200"\} [1-9]/m,
     );
