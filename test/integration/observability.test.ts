@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testModelPath } from '../fixtures/models.ts';
+import { findBinary } from '../helpers/binaries.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const lines: Record<string, unknown>[] = [];
@@ -103,7 +103,7 @@ describe('GET /metrics', () => {
     expect(text).toMatch(new RegExp(`^lmx_model_memory_bytes\\{model="${model}"\\} [1-9]`, 'm'));
   });
 
-  const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((file) => existsSync(file));
+  const promtool = findBinary('promtool');
   it.skipIf(!promtool)('passes promtool check metrics', async () => {
     const text = await (await fetch(`${lmx.url}/metrics`)).text();
     // promtool prints one line per problem. prom-client's own default Node metrics (nodejs_*) carry
