@@ -79,6 +79,8 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    /** Addresses or CIDRs of load balancers whose X-Forwarded-For names the client (rate limits, logs). */
+    trustProxy: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     cors: Type.Object(
       { origins: Type.Array(Type.String({ minLength: 1 }), { default: ['*'] }) },
       { default: {}, additionalProperties: false },
