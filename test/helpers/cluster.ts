@@ -119,7 +119,12 @@ export class SteadyLoad {
     baseUrl: string,
     private readonly options: { concurrency: number; maxRequests: number; deadlineMs: number; model: string },
   ) {
-    const openai = new OpenAI({ baseURL: `${baseUrl}/v1`, apiKey: 'not-needed', maxRetries: 0, timeout: 30_000 });
+    const openai = new OpenAI({
+      baseURL: `${baseUrl}/v1`,
+      apiKey: 'not-needed',
+      maxRetries: 0,
+      timeout: 30_000,
+    });
     const deadline = Date.now() + options.deadlineMs;
     this.#workers = Array.from({ length: options.concurrency }, () => this.#worker(openai, deadline));
   }

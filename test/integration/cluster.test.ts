@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCluster, type Cluster } from '../../server/cli/cluster-config.ts';
 import { renderHaproxy, renderPrometheus } from '../../server/cli/cluster-render.ts';
 import { readNodeStatus } from '../../server/cluster/node-status.ts';
+import { ensureGeneratedModel } from '../fixtures/models.ts';
 import { findBinary } from '../helpers/binaries.ts';
 import { freePort, spawnTool, SteadyLoad, SupervisedNode, type LoadRecord } from '../helpers/cluster.ts';
 import { adminCall, adminHeavyEnv, fillModelsDir } from '../helpers/model-library.ts';
@@ -19,14 +20,16 @@ const haproxyBin = findBinary('haproxy');
 const prometheusBin = findBinary('prometheus');
 const missing = [!haproxyBin && 'haproxy', !prometheusBin && 'prometheus'].filter(Boolean);
 if (missing.length > 0) {
-  console.log(`skipping the cluster test: ${missing.join(' and ')} not installed (apt-get install haproxy prometheus)`);
+  console.log(
+    `skipping the cluster test: ${missing.join(' and ')} not installed (apt-get install haproxy prometheus)`,
+  );
 }
 
 const ADMIN_KEY = 'lmx-cluster-test-admin-key-0123';
 const CHECK_INTERVAL_MS = 200;
 // Longer than HAProxy's check interval: the front door takes a stopping node out before it refuses.
 const DRAIN_NOTICE_MS = 1000;
-const LOAD = { concurrency: 3, maxRequests: 3000, deadlineMs: 60_000, model: 'alpha' };
+const LOAD = { concurrency: 3, maxRequests: 10_000, deadlineMs: 60_000, model: 'alpha' };
 
 let work: string;
 let nodes: SupervisedNode[] = [];
@@ -57,7 +60,11 @@ async function waitForPool() {
 beforeAll(async () => {
   if (missing.length > 0) return;
   work = await mkdtemp(path.join(tmpdir(), 'lmx-cluster-'));
-  const env = { ...adminHeavyEnv, LMX_DRAIN_NOTICE_MS: String(DRAIN_NOTICE_MS), LMX_TRUST_PROXY: '127.0.0.1' };
+  const env = {
+    ...adminHeavyEnv,
+    LMX_DRAIN_NOTICE_MS: String(DRAIN_NOTICE_MS),
+    LMX_TRUST_PROXY: '127.0.0.1',
+  };
   nodes = await Promise.all(
     ['node-a', 'node-b', 'node-c'].map(async (name) => {
       const dataDir = await makeDataDir();
@@ -68,7 +75,9 @@ beforeAll(async () => {
   await Promise.all(nodes.map((node) => node.start()));
   // Loaded through the admin API, not --model: coming back with it after a restart is recovery's doing.
   for (const node of nodes) {
-    expect((await adminCall(node.url, ADMIN_KEY, 'POST', '/admin/models/load', { model: 'alpha' })).status).toBe(200);
+    expect(
+      (await adminCall(node.url, ADMIN_KEY, 'POST', '/admin/models/load', { model: 'alpha' })).status,
+    ).toBe(200);
   }
   const frontPort = await freePort();
   frontDoor = `http://127.0.0.1:${frontPort}`;
@@ -119,7 +128,12 @@ describe.skipIf(missing.length > 0)('three LMX nodes behind HAProxy, scraped by 
       const response = await fetch(`${frontDoor}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ model: 'alpha', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2, ...body }),
+        body: JSON.stringify({
+          model: 'alpha',
+          messages: [{ role: 'user', content: 'hi' }],
+          max_tokens: 2,
+          ...body,
+        }),
       });
       expect(response.status).toBe(200);
       await response.text();
@@ -136,21 +150,82 @@ describe.skipIf(missing.length > 0)('three LMX nodes behind HAProxy, scraped by 
       expect(byHeader.size, `header ${key}`).toBe(1);
     }
 
-    const admin = await fetch(`${frontDoor}/admin/state`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const admin = await fetch(`${frontDoor}/admin/state`, {
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
     expect(admin.status).toBe(404);
     expect(((await admin.json()) as { error: { code: string } }).error.code).toBe('not_found');
+  }, 60_000);
+
+  it("passes a node's 429 and Retry-After through; a client that leaves stops the generation on its node", async () => {
+    // Loopback clients are exempt from rate limits here; X-Forwarded-For (trusted from the front door's
+    // address, which is also the test's) names another client, limited to 60 a minute on its node.
+    let limited: Response | undefined;
+    for (let i = 0; i < 70 && !limited; i++) {
+      const response = await fetch(`${frontDoor}/v1/models`, {
+        headers: { 'x-forwarded-for': '10.9.9.9', 'x-lmx-client': 'rate-limited' },
+      });
+      await response.text();
+      if (response.status === 429) limited = response;
+    }
+    expect(limited?.status).toBe(429);
+    expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThan(0);
+
+    // A model slow enough (about 150 tokens/s here) that a generation left running is plain to see, put in
+    // the library of the node that the client key sticks to, loaded just in time.
+    const sticky = { 'content-type': 'application/json', 'x-lmx-client': 'leaver' };
+    const first = await fetch(`${frontDoor}/v1/models`, { headers: sticky });
+    await first.text();
+    const node = nodes.find((candidate) => candidate.name === first.headers.get('x-lmx-node'))!;
+    await copyFile(await ensureGeneratedModel('bench100m'), path.join(node.dataDir, 'models/slow.gguf'));
+    const ask = (maxTokens: number, signal?: AbortSignal) =>
+      fetch(`${frontDoor}/v1/completions`, {
+        method: 'POST',
+        headers: sticky,
+        body: JSON.stringify({
+          model: 'slow',
+          prompt: 'x',
+          max_tokens: maxTokens,
+          ignore_eos: true,
+          stream: true,
+        }),
+        signal,
+      });
+    await (await ask(1)).text();
+    const before = (await readNodeStatus(node.url)).generatedTokens;
+    const abort = new AbortController();
+    const response = await ask(200, abort.signal);
+    expect(response.headers.get('x-lmx-node')).toBe(node.name);
+    await response.body!.getReader().read();
+    abort.abort();
+    await waitUntil(
+      'the node to stop generating',
+      async () => (await readNodeStatus(node.url)).inflight === 0,
+      5000,
+    );
+    const tokens = (await readNodeStatus(node.url)).generatedTokens - before;
+    console.log(`client gone after the first chunk: ${tokens} of 200 tokens generated`);
+    // Had the node kept going, it would have generated all 200.
+    expect(tokens).toBeLessThan(100);
+    expect(
+      (await adminCall(node.url, ADMIN_KEY, 'POST', '/admin/models/unload', { model: 'slow' })).status,
+    ).toBe(200);
   }, 60_000);
 
   it('kill -9 of a node under load: only its in-flight requests fail, then it comes back and rejoins', async () => {
     const victim = nodes[1]!;
     const load = new SteadyLoad(frontDoor, LOAD);
     await waitUntil('traffic on the victim', async () => servedBy(load.records, victim.name).length >= 3);
-    const inFlightOnVictim = [...load.inFlight.values()].filter((entry) => entry.node === victim.name).length;
+    const inFlight = [...load.inFlight.values()];
+    const onVictim = inFlight.filter((entry) => entry.node === victim.name).length;
+    const unanswered = inFlight.filter((entry) => entry.node === null).length;
     const killedAt = Date.now();
     const firstStart = victim.starts;
     victim.kill('SIGKILL');
     await waitUntil('the victim to come back', async () => victim.starts > firstStart, 30_000);
-    await waitUntil('the victim to be ready with its model', async () => (await loadedModels(victim)).includes('alpha'));
+    await waitUntil('the victim to be ready with its model', async () =>
+      (await loadedModels(victim)).includes('alpha'),
+    );
     const backAt = Date.now();
     await waitUntil('the victim to serve again', async () =>
       load.records.some((r) => r.ok && r.node === victim.name && r.startedAt > backAt),
@@ -158,7 +233,7 @@ describe.skipIf(missing.length > 0)('three LMX nodes behind HAProxy, scraped by 
     const records = await load.stop();
     const failures = records.filter((record) => !record.ok);
     console.log(
-      `kill -9: ${failures.length} of ${records.length} requests failed; ${inFlightOnVictim} were in flight on the killed node (plus any not yet answered)`,
+      `kill -9: ${failures.length} of ${records.length} requests failed; at the kill, ${onVictim} were streaming from the killed node and ${unanswered} not yet answered`,
     );
     // Only requests already sent when the node died may fail: never more than the clients, none later.
     expect(failures.length).toBeLessThanOrEqual(LOAD.concurrency);
@@ -195,7 +270,9 @@ describe.skipIf(missing.length > 0)('three LMX nodes behind HAProxy, scraped by 
     expect(restart.stderr).toBe('');
     expect(restart.code).toBe(0);
     expect(restart.stdout).toContain('all 3 nodes restarted');
-    console.log(`rolling restart: ${records.filter((r) => !r.ok).length} of ${records.length} requests failed`);
+    console.log(
+      `rolling restart: ${records.filter((r) => !r.ok).length} of ${records.length} requests failed`,
+    );
     expect(records.filter((record) => !record.ok)).toEqual([]);
     for (const [index, node] of nodes.entries()) {
       expect(node.current?.child.pid, node.name).not.toBe(pids[index]);
