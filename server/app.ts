@@ -119,6 +119,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
           adminKey: services.adminKey,
           onUnauthorized: () => metrics.reject('unauthorized'),
           modelServices: services.modelServices,
+          peers: config.cluster.peers,
           health: { checks: services.healthChecks, timeoutMs: 2000 },
         });
       },

@@ -11,11 +11,12 @@ export async function renderHaproxy(cluster: Cluster, template?: string): Promis
   const servers = cluster.nodes.map((node) => `    server ${node.name} ${nodeAddress(node)}`);
   const admin = cluster.nodes.find((node) => node.name === door.adminNode);
   const adminAcl = admin
-    ? [`    # /admin and /ui of ${admin.name} only (its admin key guards them).`, '    acl admin path_beg /admin/ /ui']
+    ? [
+        `    # /admin and /ui of ${admin.name} only (its admin key guards them).`,
+        '    acl admin path_beg /admin/ /ui',
+      ]
     : ["    # /admin and /ui are not exposed (frontDoor.adminNode exposes one node's)."];
-  const adminBackend = admin
-    ? `\nbackend lmx_admin\n    server ${admin.name} ${nodeAddress(admin)}\n`
-    : '';
+  const adminBackend = admin ? `\nbackend lmx_admin\n    server ${admin.name} ${nodeAddress(admin)}\n` : '';
   return (
     fill(text, {
       max_connections: String(door.maxConnections),
@@ -43,8 +44,8 @@ export function renderPrometheus(cluster: Cluster): string {
     `  scrape_interval: ${scrapeIntervalSeconds}s`,
     `  evaluation_interval: ${scrapeIntervalSeconds}s`,
     'rule_files:',
-    `  - ${JSON.stringify(path.posix.join(rulesDir, 'lmx-recording.rules.yml'))}`,
-    `  - ${JSON.stringify(path.posix.join(rulesDir, 'lmx-alerts.rules.yml'))}`,
+    `  - ${yamlString(path.posix.join(rulesDir, 'lmx-recording.rules.yml'))}`,
+    `  - ${yamlString(path.posix.join(rulesDir, 'lmx-alerts.rules.yml'))}`,
     'scrape_configs:',
     '  - job_name: lmx',
     '    metrics_path: /metrics',
@@ -52,8 +53,8 @@ export function renderPrometheus(cluster: Cluster): string {
   ];
   for (const node of cluster.nodes) {
     lines.push(
-      `      - targets: [${JSON.stringify(nodeAddress(node))}]`,
-      `        labels: { node: ${JSON.stringify(node.name)} }`,
+      `      - targets: [${yamlString(nodeAddress(node))}]`,
+      `        labels: { node: ${yamlString(node.name)} }`,
     );
   }
   return lines.join('\n') + '\n';
@@ -67,4 +68,9 @@ function fill(template: string, values: Record<string, string>): string {
     return value;
   });
   return filled;
+}
+
+/** A single-quoted YAML scalar (the style the repository's formatter keeps). */
+function yamlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
 }

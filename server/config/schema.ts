@@ -85,6 +85,13 @@ export const ConfigSchema = Type.Object(
       { origins: Type.Array(Type.String({ minLength: 1 }), { default: ['*'] }) },
       { default: {}, additionalProperties: false },
     ),
+    cluster: Type.Object(
+      {
+        /** The other nodes of the pool (http://host:port), shown on the dashboard from their public routes. */
+        peers: Type.Array(Type.String({ pattern: '^https?://[^/\\s]+/?$' }), { default: [] }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     drainTimeoutMs: Type.Integer({ ...Millis, default: 30_000 }),
     /**
      * How long a stop reports not-ready while still accepting inference, before the drain refuses it:

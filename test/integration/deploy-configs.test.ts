@@ -43,7 +43,9 @@ describe('deploy/prometheus', () => {
 
   it('prometheus.yml is what `lmx cluster prometheus` renders for deploy/cluster.example.json', async () => {
     const cluster = await readCluster(path.join(deploy, 'cluster.example.json'));
-    expect(renderPrometheus(cluster)).toBe(await readFile(path.join(prometheusDir, 'prometheus.yml'), 'utf8'));
+    expect(renderPrometheus(cluster)).toBe(
+      await readFile(path.join(prometheusDir, 'prometheus.yml'), 'utf8'),
+    );
     const rendered = await runCli([
       'cluster',
       'prometheus',
@@ -126,6 +128,8 @@ describe('lmx cluster haproxy', () => {
       expect(check.code).toBe(0);
     }
   });
-  if (!promtool) console.log('skipping the promtool checks: promtool is not installed (apt-get install prometheus)');
-  if (!haproxy) console.log('skipping the haproxy -c check: haproxy is not installed (apt-get install haproxy)');
+  if (!promtool)
+    console.log('skipping the promtool checks: promtool is not installed (apt-get install prometheus)');
+  if (!haproxy)
+    console.log('skipping the haproxy -c check: haproxy is not installed (apt-get install haproxy)');
 });
