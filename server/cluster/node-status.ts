@@ -1,22 +1,14 @@
+import type { PeerNode } from '../../shared/admin-api.ts';
+
 /**
  * What one LMX node says about itself on its public routes (/readyz, /metrics): used by the rolling
  * restart and by the dashboard's view of the pool. A client of those routes only; no server internals.
  */
-export interface NodeStatus {
-  url: string;
-  /** False when the node could not be reached at all. */
-  reachable: boolean;
-  ready: boolean;
-  /** /readyz's reason when not ready (draining, loading, safe_mode…), or why it could not be reached. */
-  reason: string | null;
-  /** Models loaded on the node (those with an `lmx_model_memory_bytes` series). */
-  models: string[];
-  queued: number;
-  inflight: number;
+export type NodeStatus = Omit<PeerNode, 'tokensPerSecond'> & {
   /** lmx_generated_tokens_total summed over models: tokens/s is its rate between two readings. */
   generatedTokens: number;
   readAt: number;
-}
+};
 
 export interface MetricSample {
   name: string;

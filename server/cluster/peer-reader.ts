@@ -19,14 +19,9 @@ export class PeerReader {
         const status = await readNodeStatus(url, this.timeoutMs);
         const previous = this.#previous.get(url);
         if (status.reachable) this.#previous.set(url, status);
+        const { generatedTokens: _tokens, readAt: _at, ...view } = status;
         return {
-          url: status.url,
-          reachable: status.reachable,
-          ready: status.ready,
-          reason: status.reason,
-          models: status.models,
-          queued: status.queued,
-          inflight: status.inflight,
+          ...view,
           tokensPerSecond: tokensPerSecond(previous, status),
         };
       }),

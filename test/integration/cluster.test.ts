@@ -263,13 +263,16 @@ describe.skipIf(missing.length > 0)('three LMX nodes behind HAProxy, scraped by 
   it('lmx cluster restart under load: no request lost, every node back with its models', async () => {
     await waitForPool();
     const pids = nodes.map((node) => node.current?.child.pid);
-    const load = new SteadyLoad(frontDoor, { ...LOAD, deadlineMs: 120_000 });
+    const load = new SteadyLoad(frontDoor, { ...LOAD, deadlineMs: 200_000 });
     await waitUntil('traffic', async () => load.records.length >= 6);
     const restart = await runCli(['cluster', 'restart', '--cluster', clusterFile, '--node-timeout', '60']);
+    const restartDone = Date.now();
     const records = await load.stop();
     expect(restart.stderr).toBe('');
     expect(restart.code).toBe(0);
     expect(restart.stdout).toContain('all 3 nodes restarted');
+    // The load ran for the whole restart.
+    expect(records.some((record) => record.endedAt >= restartDone)).toBe(true);
     console.log(
       `rolling restart: ${records.filter((r) => !r.ok).length} of ${records.length} requests failed`,
     );
@@ -278,7 +281,7 @@ describe.skipIf(missing.length > 0)('three LMX nodes behind HAProxy, scraped by 
       expect(node.current?.child.pid, node.name).not.toBe(pids[index]);
       expect(await loadedModels(node), node.name).toEqual(['alpha']);
     }
-  }, 150_000);
+  }, 240_000);
 
   it("Prometheus records the TTFT quantiles of every node from LMX's rules", async () => {
     const query = 'node_model:lmx_time_to_first_token_seconds:p95_1m';
