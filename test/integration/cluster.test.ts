@@ -244,13 +244,30 @@ describe.skipIf(missing.length > 0)('three LMX nodes behind HAProxy, scraped by 
     expect(records.filter((r) => r.startedAt > killedAt).every((r) => r.ok)).toBe(true);
   }, 90_000);
 
-  it('a drain of one node under load loses no request', async () => {
+  it('a drain of one node under load loses no request, while a long stream on it finishes', async () => {
     await waitForPool();
     const node = nodes[2]!;
+    // A long generation (the slow model, asked directly) keeps the node draining for seconds: requests
+    // the front door still sends it meanwhile must be served, not refused.
+    await copyFile(await ensureGeneratedModel('bench100m'), path.join(node.dataDir, 'models/slow.gguf'));
+    const slow = (maxTokens: number) =>
+      fetch(`${node.url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'slow', prompt: 'x', max_tokens: maxTokens, ignore_eos: true }),
+      });
+    expect((await slow(1)).status).toBe(200);
     const load = new SteadyLoad(frontDoor, LOAD);
     await waitUntil('traffic on the node', async () => servedBy(load.records, node.name).length >= 3);
+    const longStream = slow(200);
+    await waitUntil('the long generation to run', async () => (await readNodeStatus(node.url)).inflight > 0);
     const firstStart = node.starts;
     node.kill('SIGTERM');
+    const long = await longStream;
+    expect(long.status).toBe(200);
+    expect(((await long.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens).toBe(
+      200,
+    );
     await waitUntil('the node to restart', async () => node.starts > firstStart, 30_000);
     await waitUntil('the node to be ready', async () => (await loadedModels(node)).includes('alpha'));
     await sleep(500);
@@ -258,7 +275,11 @@ describe.skipIf(missing.length > 0)('three LMX nodes behind HAProxy, scraped by 
     console.log(`drain: ${records.filter((r) => !r.ok).length} of ${records.length} requests failed`);
     expect(records.filter((record) => !record.ok)).toEqual([]);
     expect(records.length).toBeGreaterThan(10);
-  }, 90_000);
+    await waitUntil('the slow model to be back', async () => (await loadedModels(node)).includes('slow'));
+    expect(
+      (await adminCall(node.url, ADMIN_KEY, 'POST', '/admin/models/unload', { model: 'slow' })).status,
+    ).toBe(200);
+  }, 120_000);
 
   it('lmx cluster restart under load: no request lost, every node back with its models', async () => {
     await waitForPool();
