@@ -45,9 +45,14 @@ const loadedIds = async (server: ServerProcess) =>
 const readState = async (dataDir: string) =>
   JSON.parse(await readFile(path.join(dataDir, 'runtime-state.json'), 'utf8'));
 
-async function loadAlphaAndBeta(server: ServerProcess): Promise<void> {
-  expect((await call(server, 'POST', '/admin/models/load', { model: 'alpha' })).status).toBe(200);
-  expect((await call(server, 'POST', '/admin/models/load', { model: 'beta', parallel: 2 })).status).toBe(200);
+/** A server on a fresh data dir with alpha and beta (parallel 2) loaded through the admin API. */
+async function startWithAlphaAndBeta(): Promise<{ dataDir: string; first: ServerProcess }> {
+  const dataDir = await makeDataDir();
+  await fillModelsDir(dataDir, { alpha: 'tiny', beta: 'tinyQ8' });
+  const first = await start(dataDir);
+  expect((await call(first, 'POST', '/admin/models/load', { model: 'alpha' })).status).toBe(200);
+  expect((await call(first, 'POST', '/admin/models/load', { model: 'beta', parallel: 2 })).status).toBe(200);
+  return { dataDir, first };
 }
 
 /** Both models loaded again, beta with the option it was loaded with. */
@@ -69,10 +74,7 @@ describe('crash recovery', () => {
     'brings back both loaded models after kill -9, with the options they were loaded with',
     { timeout: SPAWN_TEST_TIMEOUT_MS },
     async () => {
-      const dataDir = await makeDataDir();
-      await fillModelsDir(dataDir, { alpha: 'tiny', beta: 'tinyQ8' });
-      const first = await start(dataDir);
-      await loadAlphaAndBeta(first);
+      const { dataDir, first } = await startWithAlphaAndBeta();
       const before = await readState(dataDir);
       expect(before).toMatchObject({ last_clean_shutdown: false, startup_count: 1, pid: first.child.pid });
       expect(before.loaded_models.map((model: { id: string }) => model.id).sort()).toEqual(['alpha', 'beta']);
@@ -98,10 +100,7 @@ describe('crash recovery', () => {
     'brings back both loaded models after a clean SIGTERM, exactly as after a crash',
     { timeout: SPAWN_TEST_TIMEOUT_MS },
     async () => {
-      const dataDir = await makeDataDir();
-      await fillModelsDir(dataDir, { alpha: 'tiny', beta: 'tinyQ8' });
-      const first = await start(dataDir);
-      await loadAlphaAndBeta(first);
+      const { dataDir, first } = await startWithAlphaAndBeta();
       expect(await stopCleanly(first)).toBe(0);
       const after = await readState(dataDir);
       expect(after.last_clean_shutdown).toBe(true);
