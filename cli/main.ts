@@ -3,6 +3,7 @@ import { EXIT } from '../shared/exit-codes.ts';
 import { serveCommand } from './serve.ts';
 import { benchCommand } from './bench.ts';
 import { pullCommand } from './pull.ts';
+import { clusterCommand } from './cluster.ts';
 
 /** `lmx`: the headless command line. */
 const program = new Command('lmx')
@@ -10,7 +11,8 @@ const program = new Command('lmx')
   .exitOverride()
   .addCommand(serveCommand().exitOverride(), { isDefault: true })
   .addCommand(benchCommand())
-  .addCommand(pullCommand());
+  .addCommand(pullCommand())
+  .addCommand(clusterCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -49,6 +49,9 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   const app = Fastify({
     loggerInstance: services.logger as FastifyBaseLogger,
     bodyLimit: config.limits.bodyLimitBytes,
+    // Behind a front door every request comes from its address: X-Forwarded-For from a trusted proxy
+    // gives the client's, which rate limits and logs then use.
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     requestIdHeader: false,
     genReqId: (request) => acceptableRequestId(request.headers['x-request-id']) ?? randomUUID(),
     // Refuse unknown parameters instead of silently dropping them; never coerce types.
@@ -115,6 +118,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
           adminKey: services.adminKey,
           onUnauthorized: () => metrics.reject('unauthorized'),
           modelServices: services.admin,
+          peers: config.cluster.peers,
           health: { checks: services.healthChecks, timeoutMs: 2000 },
         });
       },

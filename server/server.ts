@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { setTimeout } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
@@ -135,6 +136,7 @@ export class LmxServer {
       models: modelFigures,
       vram: () => engine.vram(),
       host: () => hostSignals.snapshot,
+      ready: () => lifecycle.readiness(models.counts()).ready,
     });
     parts.liveStats = startLiveStats(models, events);
 
@@ -220,6 +222,10 @@ export class LmxServer {
    */
   async #stop(): Promise<void> {
     this.lifecycle.phase = 'draining';
+    // Readiness is already 503: a load balancer stops sending while what it still sends is served.
+    if (this.config.drainNoticeMs > 0) await setTimeout(this.config.drainNoticeMs);
+    // Readiness is already 503: a load balancer stops sending while what it still sends is served.
+    if (this.config.drainNoticeMs > 0) await setTimeout(this.config.drainNoticeMs);
     const drained = await this.drain.run(this.config.drainTimeoutMs);
     if (!drained) {
       this.logger.warn(

@@ -111,3 +111,22 @@ export interface ServerEvents {
   alert: Alert;
   stats: Stats;
 }
+
+/** One node of the pool as GET /admin/cluster reads it from its public /readyz and /metrics. */
+export interface PeerNode {
+  url: string;
+  reachable: boolean;
+  ready: boolean;
+  /** Why not ready (draining, loading, safe_mode…) or why it could not be read. */
+  reason: string | null;
+  models: string[];
+  queued: number;
+  inflight: number;
+  /** Generated tokens per second since the previous reading; null on the first. */
+  tokensPerSecond: number | null;
+}
+
+/** GET /admin/cluster: the configured peers (cluster.peers), in their order. */
+export interface ClusterView {
+  peers: PeerNode[];
+}

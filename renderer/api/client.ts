@@ -1,5 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type {
+  ClusterView,
   ConfigPatch,
   ConfigResponse,
   DownloadJob,
@@ -80,6 +81,7 @@ export class LmxClient {
   models = async () => (await this.#json<{ data: ModelEntry[] }>('GET', '/admin/models')).data;
   downloads = async () => (await this.#json<{ data: DownloadJob[] }>('GET', '/admin/downloads')).data;
   config = () => this.#json<ConfigResponse>('GET', '/admin/config');
+  cluster = () => this.#json<ClusterView>('GET', '/admin/cluster');
 
   loadModel = (model: string, options: LoadOptions = {}) =>
     this.#json<ModelEntry>('POST', '/admin/models/load', { model, ...options });

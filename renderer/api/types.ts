@@ -3,6 +3,8 @@
 
 export type {
   Alert,
+  ClusterView,
+  PeerNode,
   AlertKind,
   AlertSeverity,
   DownloadJob,

@@ -4,6 +4,7 @@ import { useMediaQuery } from '../hooks/use-media-query.ts';
 import { useServer } from '../hooks/use-server.ts';
 import type { NativeBridge } from '../native-bridge.ts';
 import { AlertsPanel } from './AlertsPanel.tsx';
+import { ClusterPanel } from './ClusterPanel.tsx';
 import { DownloadBox } from './DownloadBox.tsx';
 import { HealthPanel } from './HealthPanel.tsx';
 import { ModelsPanel } from './ModelsPanel.tsx';
@@ -42,7 +43,12 @@ export function Dashboard({
       <DownloadBox client={client} downloads={server.downloads} />
     </>
   );
-  const health = <HealthPanel health={server.health} stats={server.stats} refresh={refreshHealth} />;
+  const health = (
+    <>
+      <HealthPanel health={server.health} stats={server.stats} refresh={refreshHealth} />
+      <ClusterPanel client={client} />
+    </>
+  );
   const alerts = (
     <AlertsPanel
       client={client}

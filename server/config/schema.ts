@@ -79,11 +79,25 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    /** Addresses or CIDRs of load balancers whose X-Forwarded-For names the client (rate limits, logs). */
+    trustProxy: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     cors: Type.Object(
       { origins: Type.Array(Type.String({ minLength: 1 }), { default: ['*'] }) },
       { default: {}, additionalProperties: false },
     ),
+    cluster: Type.Object(
+      {
+        /** The other nodes of the pool (http://host:port), shown on the dashboard from their public routes. */
+        peers: Type.Array(Type.String({ pattern: '^https?://[^/\\s]+/?$' }), { default: [] }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     drainTimeoutMs: Type.Integer({ ...Millis, default: 30_000 }),
+    /**
+     * How long a stop reports not-ready while still accepting inference, before the drain refuses it:
+     * long enough for a load balancer's health check to take the node out of its pool (0 = refuse at once).
+     */
+    drainNoticeMs: Type.Integer({ minimum: 0, maximum: 60_000, default: 0 }),
     jitLoad: Type.Boolean({ default: true }),
     autoload: Type.Boolean({ default: true }),
     memory: Type.Object(

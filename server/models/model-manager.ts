@@ -270,7 +270,7 @@ export class ModelManager {
     await this.options.library.scan();
   }
 
-  /** Forgets the 'failed' mark of every model and unloads everything (server stop). */
+  /** Unloads everything (server stop); the persisted loaded set stays, so the next start restores it. */
   async dispose(): Promise<void> {
     this.#disposed = true;
     clearInterval(this.#ttlTimer);
@@ -381,7 +381,8 @@ export class ModelManager {
     this.#records.delete(id);
     this.#publish(id, { state: 'unloaded', error: null });
     this.options.logger.info({ model: id, why }, 'model unloaded');
-    await this.#loadedSetChanged();
+    // A stop frees the models but keeps them as the set to bring back, as a crash would.
+    if (!this.#disposed) await this.#loadedSetChanged();
   }
 
   async #unloadExpired(): Promise<void> {

@@ -9,6 +9,8 @@ export interface MetricSources {
   models(): { id: string; queued: number; running: number; memoryBytes: number }[];
   vram(): Promise<{ used: number; total: number }>;
   host(): HostSignalsSnapshot;
+  /** What /readyz answers, so alerts see a draining or safe-mode node that still answers scrapes. */
+  ready(): boolean;
 }
 
 export interface InferenceSample {
@@ -131,6 +133,14 @@ export class Metrics {
       collect() {
         this.reset();
         for (const model of sources.models()) this.set({ model: model.id }, model.running);
+      },
+    });
+    new client.Gauge({
+      name: 'lmx_ready',
+      help: 'Whether /readyz answers 200 (1) or 503 (0: starting, loading, draining, safe mode, no model).',
+      registers,
+      collect() {
+        this.set(sources.ready() ? 1 : 0);
       },
     });
     new client.Gauge({

@@ -121,6 +121,24 @@ describe('graceful drain', () => {
     lmx = undefined;
   });
 
+  it('with drainNoticeMs, readyz says draining while inference is still served for that long', async () => {
+    lmx = await startTestServer({ startupModels: [await testModelPath()], drainNoticeMs: 1500 });
+    const model = (await lmx.openai.models.list()).data[0]!.id;
+    const ask = () =>
+      fetch(`${lmx!.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }], max_tokens: 2 }),
+      });
+    const stopStarted = performance.now();
+    const stopping = lmx.server.stop();
+    expect(await readyz(lmx.url)).toEqual({ status: 503, body: { status: 'not_ready', reason: 'draining' } });
+    expect((await ask()).status).toBe(200);
+    await stopping;
+    expect(performance.now() - stopStarted).toBeGreaterThanOrEqual(1500);
+    lmx = undefined;
+  });
+
   it('past drainTimeoutMs aborts what still runs and tells the client so', async () => {
     lmx = await startTestServer({
       startupModels: [await testModelPath()],

@@ -28,6 +28,14 @@ describe('per-IP rate limits', () => {
     expect(body.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limited', param: null });
   });
 
+  it('behind a trusted proxy, limits each client named by X-Forwarded-For, not the proxy', async () => {
+    lmx = await startTestServer({ rateLimit: { inferencePerMinute: 1 }, trustProxy: ['127.0.0.1'] });
+    const from = (client: string) => get(`${lmx!.url}/v1/models`, { 'x-forwarded-for': client });
+    expect((await from('10.0.0.1')).status).toBe(200);
+    expect((await from('10.0.0.1')).status).toBe(429);
+    expect((await from('10.0.0.2')).status).toBe(200);
+  });
+
   it('never limits /healthz, /readyz or /metrics', async () => {
     lmx = await startTestServer({ rateLimit: { inferencePerMinute: 1, adminPerMinute: 1 } });
     for (let i = 0; i < 15; i++) {

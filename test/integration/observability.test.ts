@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testModelPath } from '../fixtures/models.ts';
+import { findBinary } from '../helpers/binaries.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const lines: Record<string, unknown>[] = [];
@@ -72,6 +72,7 @@ describe('GET /metrics', () => {
     'lmx_queued_requests',
     'lmx_inflight_requests',
     'lmx_rejected_requests_total',
+    'lmx_ready',
     'lmx_models_loaded',
     'lmx_model_memory_bytes',
     'lmx_vram_used_bytes',
@@ -92,6 +93,7 @@ describe('GET /metrics', () => {
     for (const name of names) expect(text, name).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
     expect(text).toMatch(new RegExp(`^lmx_generated_tokens_total\\{model="${model}"\\} [1-9]`, 'm'));
     expect(text).toMatch(/^lmx_models_loaded 1$/m);
+    expect(text).toMatch(/^lmx_ready 1$/m);
     expect(text).toMatch(
       /^lmx_requests_total\{route="\/v1\/chat\/completions",method="POST",status="200"\} [1-9]/m,
     );
@@ -101,7 +103,7 @@ describe('GET /metrics', () => {
     expect(text).toMatch(new RegExp(`^lmx_model_memory_bytes\\{model="${model}"\\} [1-9]`, 'm'));
   });
 
-  const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((file) => existsSync(file));
+  const promtool = findBinary('promtool');
   it.skipIf(!promtool)('passes promtool check metrics', async () => {
     const text = await (await fetch(`${lmx.url}/metrics`)).text();
     // promtool prints one line per problem. prom-client's own default Node metrics (nodejs_*) carry

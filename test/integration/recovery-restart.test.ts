@@ -45,6 +45,26 @@ const loadedIds = async (server: ServerProcess) =>
 const readState = async (dataDir: string) =>
   JSON.parse(await readFile(path.join(dataDir, 'runtime-state.json'), 'utf8'));
 
+/** A server on a fresh data dir with alpha and beta (parallel 2) loaded through the admin API. */
+async function startWithAlphaAndBeta(): Promise<{ dataDir: string; first: ServerProcess }> {
+  const dataDir = await makeDataDir();
+  await fillModelsDir(dataDir, { alpha: 'tiny', beta: 'tinyQ8' });
+  const first = await start(dataDir);
+  expect((await call(first, 'POST', '/admin/models/load', { model: 'alpha' })).status).toBe(200);
+  expect((await call(first, 'POST', '/admin/models/load', { model: 'beta', parallel: 2 })).status).toBe(200);
+  return { dataDir, first };
+}
+
+/** Both models loaded again, beta with the option it was loaded with. */
+async function expectAlphaAndBetaBack(server: ServerProcess): Promise<void> {
+  await waitUntilReady(server.url);
+  expect((await loadedIds(server)).sort()).toEqual(['alpha', 'beta']);
+  const beta = (await call(server, 'GET', '/admin/models')).body.data.find(
+    (entry: { id: string }) => entry.id === 'beta',
+  );
+  expect(beta.loaded.parallel).toBe(2);
+}
+
 afterEach(async () => {
   for (const server of running) await crash(server);
 });
@@ -54,25 +74,14 @@ describe('crash recovery', () => {
     'brings back both loaded models after kill -9, with the options they were loaded with',
     { timeout: SPAWN_TEST_TIMEOUT_MS },
     async () => {
-      const dataDir = await makeDataDir();
-      await fillModelsDir(dataDir, { alpha: 'tiny', beta: 'tinyQ8' });
-      const first = await start(dataDir);
-      expect((await call(first, 'POST', '/admin/models/load', { model: 'alpha' })).status).toBe(200);
-      expect((await call(first, 'POST', '/admin/models/load', { model: 'beta', parallel: 2 })).status).toBe(
-        200,
-      );
+      const { dataDir, first } = await startWithAlphaAndBeta();
       const before = await readState(dataDir);
       expect(before).toMatchObject({ last_clean_shutdown: false, startup_count: 1, pid: first.child.pid });
       expect(before.loaded_models.map((model: { id: string }) => model.id).sort()).toEqual(['alpha', 'beta']);
       await crash(first);
 
       const second = await start(dataDir);
-      await waitUntilReady(second.url);
-      expect((await loadedIds(second)).sort()).toEqual(['alpha', 'beta']);
-      const beta = (await call(second, 'GET', '/admin/models')).body.data.find(
-        (entry: { id: string }) => entry.id === 'beta',
-      );
-      expect(beta.loaded.parallel).toBe(2);
+      await expectAlphaAndBetaBack(second);
       const state = (await call(second, 'GET', '/admin/state')).body;
       expect(state).toMatchObject({
         status: 'ready',
@@ -84,6 +93,22 @@ describe('crash recovery', () => {
 
       expect(await stopCleanly(second)).toBe(0);
       expect(await readState(dataDir)).toMatchObject({ last_clean_shutdown: true, startup_count: 2 });
+    },
+  );
+
+  it(
+    'brings back both loaded models after a clean SIGTERM, exactly as after a crash',
+    { timeout: SPAWN_TEST_TIMEOUT_MS },
+    async () => {
+      const { dataDir, first } = await startWithAlphaAndBeta();
+      expect(await stopCleanly(first)).toBe(0);
+      const after = await readState(dataDir);
+      expect(after.last_clean_shutdown).toBe(true);
+      expect(after.loaded_models.map((model: { id: string }) => model.id).sort()).toEqual(['alpha', 'beta']);
+
+      const second = await start(dataDir);
+      await expectAlphaAndBetaBack(second);
+      expect(await stopCleanly(second)).toBe(0);
     },
   );
 

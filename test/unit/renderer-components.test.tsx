@@ -2,8 +2,9 @@
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LmxClient, type FetchLike } from '../../renderer/api/client.ts';
-import type { Alert, ConfigResponse, ModelEntry } from '../../renderer/api/types.ts';
+import type { Alert, ConfigResponse, ModelEntry, PeerNode } from '../../renderer/api/types.ts';
 import { AlertsPanel } from '../../renderer/components/AlertsPanel.tsx';
+import { ClusterPanel } from '../../renderer/components/ClusterPanel.tsx';
 import { ModelsPanel } from '../../renderer/components/ModelsPanel.tsx';
 import { SettingsPanel } from '../../renderer/components/SettingsPanel.tsx';
 import type { NativeBridge, NativeStatus } from '../../renderer/native-bridge.ts';
@@ -265,5 +266,52 @@ describe('SettingsPanel', () => {
         'logs',
       ]),
     );
+  });
+});
+
+describe('ClusterPanel', () => {
+  const peer = (url: string, fields: Partial<PeerNode>): PeerNode => ({
+    url,
+    reachable: true,
+    ready: true,
+    reason: null,
+    models: ['alpha'],
+    queued: 0,
+    inflight: 0,
+    tokensPerSecond: null,
+    ...fields,
+  });
+
+  it("shows each peer's readiness, models, queue and tokens/s", async () => {
+    const { client } = clientAnswering({
+      'GET /admin/cluster': () =>
+        json({
+          peers: [
+            peer('http://10.0.0.12:1235', { inflight: 2, queued: 3, tokensPerSecond: 41.25 }),
+            peer('http://10.0.0.13:1235', { ready: false, reason: 'safe_mode', models: [] }),
+            peer('http://10.0.0.14:1235', { reachable: false, ready: false, reason: 'unreachable: timeout' }),
+          ],
+        }),
+    });
+    render(<ClusterPanel client={client} />);
+    const first = await screen.findByRole('listitem', { name: 'http://10.0.0.12:1235' });
+    expect(within(first).getByText('10.0.0.12:1235')).toBeTruthy();
+    expect(within(first).getByText('ready')).toBeTruthy();
+    expect(within(first).getByText('alpha')).toBeTruthy();
+    expect(within(first).getByText('41.3 tok/s')).toBeTruthy();
+    expect(within(first).getByText('3')).toBeTruthy();
+    const second = screen.getByRole('listitem', { name: 'http://10.0.0.13:1235' });
+    expect(within(second).getByText('safe mode')).toBeTruthy();
+    expect(within(second).getByText('none')).toBeTruthy();
+    const third = screen.getByRole('listitem', { name: 'http://10.0.0.14:1235' });
+    expect(within(third).getByText('unreachable')).toBeTruthy();
+    expect(within(third).queryByText('Models')).toBeNull();
+  });
+
+  it('shows nothing when no peers are configured', async () => {
+    const { client, requests } = clientAnswering({ 'GET /admin/cluster': () => json({ peers: [] }) });
+    const { container } = render(<ClusterPanel client={client} />);
+    await waitFor(() => expect(requests.map((request) => request.route)).toEqual(['GET /admin/cluster']));
+    expect(container.innerHTML).toBe('');
   });
 });

@@ -3,6 +3,7 @@ import { unauthorized } from '../../errors.ts';
 import type { AdminKeyHolder } from '../../persistence/admin-key.ts';
 import { bearerToken, keysMatch } from '../auth.ts';
 import { adminHealthRoutes, type AdminHealthOptions } from './health.ts';
+import { adminClusterRoutes } from './cluster.ts';
 import { adminConfigRoutes } from './config.ts';
 import { adminDownloadRoutes } from './downloads.ts';
 import { adminEventRoutes } from './events.ts';
@@ -17,6 +18,8 @@ export interface AdminRoutesOptions {
   onUnauthorized?: () => void;
   /** Model library, downloads, events, state and config. */
   modelServices: AdminModelServices;
+  /** The other nodes of the pool the dashboard shows (cluster.peers). */
+  peers?: readonly string[];
 }
 
 /** Every /admin/* route: the admin key (bearer token) is checked before anything else runs. */
@@ -35,6 +38,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
 
   app.post('/keys/rotate', async () => ({ adminKey: await options.adminKey.rotate() }));
   await app.register(adminHealthRoutes, options.health);
+  await app.register(adminClusterRoutes, { peers: options.peers ?? [] });
 
   // Registered after the guard hook, so every one of these routes requires the admin key.
   const services = options.modelServices;

@@ -18,7 +18,7 @@ export interface UiServer extends TestServer {
   close(): Promise<void>;
 }
 
-export async function startUiServer(): Promise<UiServer> {
+export async function startUiServer(overrides: Record<string, unknown> = {}): Promise<UiServer> {
   if (!existsSync(path.join(repoRoot, 'dist/renderer/index.html'))) {
     throw new Error('The dashboard bundle is missing: run `npm run build:ui` (npm run test:e2e does it).');
   }
@@ -35,6 +35,7 @@ export async function startUiServer(): Promise<UiServer> {
     modelsDir,
     // The dashboard makes more admin calls than the default limit allows a script; not under test here.
     rateLimit: { exemptLoopback: true, adminPerMinute: 100_000, inferencePerMinute: 100_000 },
+    ...overrides,
   });
   return {
     ...server,
