@@ -28,7 +28,8 @@ export function toChatHistory(turns: readonly ChatTurn[]): ChatHistoryItem[] {
         break;
       case 'assistant': {
         const response: ChatModelResponse['response'] = [];
-        if (turn.reasoning) response.push({ type: 'segment', segmentType: 'thought', text: turn.reasoning, ended: true });
+        if (turn.reasoning)
+          response.push({ type: 'segment', segmentType: 'thought', text: turn.reasoning, ended: true });
         if (turn.content !== '') response.push(turn.content);
         turn.toolCalls?.forEach((call, index) =>
           response.push({

@@ -177,7 +177,8 @@ export async function generateOnSequence(
   let stopReason: string;
   if (input.kind === 'chat') {
     const tools = constraints.tools;
-    const functions = tools && tools.choice !== 'none' ? toFunctions(tools.definitions, tools.choice) : undefined;
+    const functions =
+      tools && tools.choice !== 'none' ? toFunctions(tools.definitions, tools.choice) : undefined;
     const forced = tools !== undefined && (tools.choice === 'required' || typeof tools.choice === 'object');
     const wrapper = chatWrapperOf(sequence);
     const chat = new LlamaChat({
@@ -186,7 +187,8 @@ export async function generateOnSequence(
       chatWrapper: forced ? forcingToolCall(wrapper) : wrapper,
     });
     const callIds: string[] = [];
-    const callId = (index: number) => (callIds[index] ??= `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`);
+    const callId = (index: number) =>
+      (callIds[index] ??= `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`);
     try {
       const result = await chat.generateResponse(toChatHistory(input.messages), {
         ...common,
@@ -281,7 +283,10 @@ function toFunctions(definitions: readonly ToolDefinition[], choice: ToolChoice)
         params:
           tool.parameters === undefined
             ? undefined
-            : (toGrammarSchema(tool.parameters, `tools[${definitions.indexOf(tool)}].function.parameters`) as never),
+            : (toGrammarSchema(
+                tool.parameters,
+                `tools[${definitions.indexOf(tool)}].function.parameters`,
+              ) as never),
       },
     ]),
   );

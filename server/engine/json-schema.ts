@@ -16,12 +16,39 @@ export class UnsupportedSchemaError extends Error {
 
 /** What node-llama-cpp's GbnfJsonSchema enforces. */
 const ENFORCED = new Set([
-  'type', 'properties', 'required', 'additionalProperties', 'items', 'prefixItems', 'minItems', 'maxItems',
-  'minLength', 'maxLength', 'minProperties', 'maxProperties', 'enum', 'const', 'oneOf', '$ref', '$defs',
-  'format', 'description',
+  'type',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'prefixItems',
+  'minItems',
+  'maxItems',
+  'minLength',
+  'maxLength',
+  'minProperties',
+  'maxProperties',
+  'enum',
+  'const',
+  'oneOf',
+  '$ref',
+  '$defs',
+  'format',
+  'description',
 ]);
 /** Annotations: they constrain nothing, so dropping them loosens nothing. */
-const ANNOTATIONS = new Set(['title', '$schema', '$id', '$comment', 'examples', 'default', 'deprecated', 'readOnly', 'writeOnly', 'strict']);
+const ANNOTATIONS = new Set([
+  'title',
+  '$schema',
+  '$id',
+  '$comment',
+  'examples',
+  'default',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  'strict',
+]);
 const FORMATS = new Set(['date-time', 'time', 'date']);
 
 /**
@@ -45,7 +72,10 @@ export function toGrammarSchema(schema: unknown, path = '#'): unknown {
       case 'properties':
       case '$defs':
         out[name] = Object.fromEntries(
-          Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, toGrammarSchema(v, `${at}/${k}`)]),
+          Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+            k,
+            toGrammarSchema(v, `${at}/${k}`),
+          ]),
         );
         break;
       case 'items':

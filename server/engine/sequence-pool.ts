@@ -77,7 +77,12 @@ export function historyAfter(input: GenerationInput, result: GenerationResult): 
         kind: 'chat',
         turns: [
           ...input.messages,
-          { role: 'assistant', content: result.text, reasoning: result.reasoning, toolCalls: result.toolCalls },
+          {
+            role: 'assistant',
+            content: result.text,
+            reasoning: result.reasoning,
+            toolCalls: result.toolCalls,
+          },
         ],
       }
     : { kind: 'completion', text: input.prompt + result.text };

@@ -98,14 +98,20 @@ function constraintsOf(body: ChatCompletionBody): GenerationConstraints {
       parameters: tool.function.parameters,
     }));
     if (typeof choice === 'object' && !definitions.some((d) => d.name === choice.function.name))
-      throw invalidRequest(`tool_choice names '${choice.function.name}', which is not in tools`, 'tool_choice');
+      throw invalidRequest(
+        `tool_choice names '${choice.function.name}', which is not in tools`,
+        'tool_choice',
+      );
     constraints.tools = {
       definitions,
       choice: typeof choice === 'object' ? { name: choice.function.name } : choice,
       parallel: body.parallel_tool_calls !== false,
     };
   } else if (choice === 'required' || typeof choice === 'object') {
-    throw invalidRequest('tool_choice asks for a tool call, but the request declares no tools', 'tool_choice');
+    throw invalidRequest(
+      'tool_choice asks for a tool call, but the request declares no tools',
+      'tool_choice',
+    );
   }
   const format = body.response_format;
   if (format?.type === 'json_object') constraints.output = { kind: 'json' };
@@ -153,7 +159,11 @@ function textOf(message: ChatMessage, index: number): string {
       if (part.type === 'refusal' && typeof part.refusal === 'string') return part.refusal;
       const param = `messages[${index}].content[${partIndex}]`;
       if (['image_url', 'input_audio', 'file', 'image', 'audio'].includes(part.type))
-        throw invalidRequest(`This model cannot take ${part.type} content: it reads text only.`, param, 'unsupported_content');
+        throw invalidRequest(
+          `This model cannot take ${part.type} content: it reads text only.`,
+          param,
+          'unsupported_content',
+        );
       throw invalidRequest(`Unknown content part type '${part.type}'.`, `${param}.type`);
     })
     .join('');

@@ -174,7 +174,9 @@ export async function respondWithGeneration(
     sse.send({
       ...base,
       object: shape.chunkObject,
-      choices: results.map((choice, index) => shape.chunkChoice(undefined, finishReason(choice.cause), index)),
+      choices: results.map((choice, index) =>
+        shape.chunkChoice(undefined, finishReason(choice.cause), index),
+      ),
       ...usageField,
     });
     if (inference.includeUsage) sse.send({ ...base, object: shape.chunkObject, choices: [], usage });

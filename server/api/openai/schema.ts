@@ -32,10 +32,7 @@ const ToolCallObject = Type.Object(
   {
     id: Type.String(),
     type: Type.Optional(Type.String()),
-    function: Type.Object(
-      { name: Type.String(), arguments: Type.String() },
-      { additionalProperties: false },
-    ),
+    function: Type.Object({ name: Type.String(), arguments: Type.String() }, { additionalProperties: false }),
   },
   { additionalProperties: false },
 );
@@ -126,7 +123,9 @@ function samplingProperties(limits: RequestLimits) {
         { additionalProperties: false },
       ),
     ),
-    logit_bias: nullable(Type.Record(Type.String({ pattern: '^[0-9]+$' }), Type.Number({ minimum: -100, maximum: 100 }))),
+    logit_bias: nullable(
+      Type.Record(Type.String({ pattern: '^[0-9]+$' }), Type.Number({ minimum: -100, maximum: 100 })),
+    ),
     user: nullable(Type.String()),
     // llama.cpp / vLLM extension: generate until max_tokens, whatever the model's end-of-text tokens say.
     ignore_eos: nullable(Type.Boolean()),
