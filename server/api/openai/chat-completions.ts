@@ -67,8 +67,8 @@ export const chatCompletionsRoute: FastifyPluginAsyncTypebox<InferenceRoutesOpti
     { schema: { body: chatCompletionBody(options.limits) } },
     async (request, reply) => {
       const body = request.body;
-      if (body.logprobs === true || body.top_logprobs != null)
-        unsupported('logprobs', 'log probabilities are not supported yet');
+      if (body.top_logprobs != null) unsupported('top_logprobs', 'log probabilities are not supported yet');
+      if (body.logprobs === true) unsupported('logprobs', 'log probabilities are not supported yet');
       return respondWithGeneration(
         request,
         reply,
@@ -151,7 +151,11 @@ function toChatTurn(message: ChatMessage, index: number): ChatTurn {
 /** The text of a message; parts the model cannot take are refused with their path. */
 function textOf(message: ChatMessage, index: number): string {
   const content = message.content;
-  if (content == null) return '';
+  if (content == null) {
+    // Only an assistant turn (beside its tool calls) may come without content.
+    if (message.role === 'assistant') return '';
+    throw invalidRequest(`a ${message.role} message needs content`, `messages[${index}].content`);
+  }
   if (typeof content === 'string') return content;
   return content
     .map((part, partIndex) => {
