@@ -14,7 +14,7 @@ describe('per-IP rate limits', () => {
     lmx = await startTestServer({ rateLimit: { inferencePerMinute: 3, exemptLoopback: false } });
     // An unknown model is a quick 404 that still counts; /v1/models is not counted.
     const counted = () =>
-      fetch(`${lmx.url}/v1/completions`, {
+      fetch(`${lmx!.url}/v1/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'none', prompt: 'a' }),
