@@ -1,4 +1,5 @@
 import type { OpenAiErrorBody } from '../shared/admin-api.ts';
+import { UnsupportedSchemaError } from './engine/json-schema.ts';
 import {
   DownloadConflictError,
   DownloadNotFoundError,
@@ -112,6 +113,8 @@ export function fromDomainError(error: unknown): ApiError | undefined {
     return new ApiError(422, 'invalid_request_error', error.message, 'model_load_failed', 'model');
   if (error instanceof ModelMemoryError)
     return new ApiError(507, 'insufficient_storage_error', error.message, 'insufficient_memory', 'model');
+  if (error instanceof UnsupportedSchemaError)
+    return invalidRequest(error.message, error.path, 'unsupported_schema_keyword');
   if (error instanceof DownloadRefusedError) return invalidRequest(error.message, 'uri', 'invalid_uri');
   if (error instanceof DownloadConflictError) return conflict(error.message, 'download_running');
   if (error instanceof DownloadNotFoundError)

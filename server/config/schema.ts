@@ -60,7 +60,8 @@ export const ConfigSchema = Type.Object(
       {
         inferencePerMinute: Type.Integer({ ...PositiveInt, default: 60 }),
         adminPerMinute: Type.Integer({ ...PositiveInt, default: 10 }),
-        exemptLoopback: Type.Boolean({ default: false }),
+        // The Mac's owner is not throttled by their own server; false counts loopback like any address.
+        exemptLoopback: Type.Boolean({ default: true }),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -1,21 +1,66 @@
+/**
+ * The generation core, shared by every API dialect (OpenAI chat and completions; Responses and Anthropic
+ * Messages are meant to be thin layers over the same contract):
+ *
+ * In:  GenerationInput: chat turns (system/developer, user, assistant with text, reasoning and tool calls,
+ *      tool results by call id) or a raw prompt; SamplingOptions (incl. seed, token biases);
+ *      GenerationConstraints: tools + tool choice (none | auto | required | a name) + parallel calls, or an
+ *      output constraint (any JSON object / a JSON schema), and a reasoning effort.
+ * Out: GenerationResult: text, reasoning text, tool calls (id, name, arguments as JSON text), the stop
+ *      cause, token usage (prompt, cached, completion, reasoning).
+ * Streaming: GenerationHooks.onText / onReasoning / onToolCall deltas as the tokens are decoded.
+ * Prompts use the model's own chat wrapper (node-llama-cpp resolves it from the GGUF); tool calls use the
+ * wrapper's own function-calling format, grammar-constrained by node-llama-cpp.
+ */
+import { randomInt, randomUUID } from 'node:crypto';
 import {
   LlamaChat,
   LlamaCompletion,
   TokenBias,
-  type ChatHistoryItem,
+  type ChatModelFunctions,
+  type ChatWrapper,
   type LlamaContextSequence,
   type LLamaContextualRepeatPenalty,
+  type LlamaGrammar,
   type LlamaModel,
+  type Token,
 } from 'node-llama-cpp';
+import { toChatHistory } from './chat-history.ts';
+import { forcingToolCall } from './forced-tool-call.ts';
+import { toGrammarSchema } from './json-schema.ts';
 import { firstStopIndex, StopStringScanner } from './stop-strings.ts';
 
-export interface ChatTurn {
-  role: 'system' | 'developer' | 'user' | 'assistant';
-  content: string;
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** The arguments as JSON text. */
+  arguments: string;
 }
+
+export type ChatTurn =
+  | { role: 'system' | 'developer' | 'user'; content: string }
+  | { role: 'assistant'; content: string; reasoning?: string; toolCalls?: readonly ToolCall[] }
+  | { role: 'tool'; toolCallId: string; content: string };
 
 export type GenerationInput =
   { kind: 'chat'; messages: readonly ChatTurn[] } | { kind: 'completion'; prompt: string };
+
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** A JSON schema of the arguments. */
+  parameters?: unknown;
+}
+
+export type ToolChoice = 'none' | 'auto' | 'required' | { name: string };
+
+export interface GenerationConstraints {
+  tools?: { definitions: readonly ToolDefinition[]; choice: ToolChoice; parallel: boolean };
+  /** The answer's text is grammar-constrained: any JSON object, or one valid against the schema. */
+  output?: { kind: 'json' } | { kind: 'json_schema'; schema: unknown };
+  /** 'none' turns thoughts off (a thought budget of zero); the others keep the wrapper's default. */
+  reasoningEffort?: 'none' | 'minimal' | 'low' | 'medium' | 'high';
+}
 
 export interface SamplingOptions {
   /** Undefined: until end of sequence or the context is full. */
@@ -23,34 +68,67 @@ export interface SamplingOptions {
   temperature: number;
   topP?: number;
   topK?: number;
+  /** Undefined: a fresh random seed (node-llama-cpp would seed from the clock's second). */
   seed?: number;
   stop: readonly string[];
   presencePenalty: number;
   frequencyPenalty: number;
   /** Ban the model's end-of-generation tokens, so only maxTokens, a stop string or the context ends it. */
   ignoreEos: boolean;
+  /** Token id → additive logit bias (-100 bans the token). */
+  logitBias?: ReadonlyMap<number, number>;
 }
 
-/** Why a generation ended, in engine terms; the API maps it to OpenAI's finish_reason. */
-export type StopCause = 'eos' | 'stop' | 'length' | 'aborted' | 'timeout';
+/** Why a generation ended, in engine terms; the API maps it to its own finish reason. */
+export type StopCause = 'eos' | 'stop' | 'length' | 'aborted' | 'timeout' | 'tool_calls';
 
 export interface GenerationResult {
   text: string;
+  /** The model's thoughts, apart from the answer ('' for a model without them). */
+  reasoning: string;
+  toolCalls: ToolCall[];
   cause: StopCause;
   /** The whole prompt, in tokens. */
   promptTokens: number;
   /** Of the prompt, the tokens the sequence already held from an earlier request (not evaluated again). */
   cachedPromptTokens: number;
   completionTokens: number;
+  /** Of the completion, the thought tokens. */
+  reasoningTokens: number;
   /** Milliseconds from the start of generation to the first output token (undefined if none). */
   timeToFirstTokenMs?: number;
+}
+
+export interface ToolCallDelta {
+  /** The call's position in this reply. */
+  index: number;
+  /** Set on a call's first delta, with its name. */
+  id?: string;
+  name?: string;
+  argumentsDelta: string;
 }
 
 export interface GenerationHooks {
   signal: AbortSignal;
   onText?: (text: string) => void;
+  onReasoning?: (text: string) => void;
+  onToolCall?: (delta: ToolCallDelta) => void;
   /** Output tokens as they are released (live figures; the result's count is the exact one). */
   onTokens?: (count: number) => void;
+}
+
+const chatWrappers = new WeakMap<LlamaModel, ChatWrapper>();
+
+/** The chat wrapper node-llama-cpp resolves for a model (from its template and name), resolved once. */
+export function chatWrapperOf(sequence: LlamaContextSequence): ChatWrapper {
+  let wrapper = chatWrappers.get(sequence.model);
+  if (!wrapper) {
+    const probe = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
+    wrapper = probe.chatWrapper;
+    probe.dispose({ disposeSequence: false });
+    chatWrappers.set(sequence.model, wrapper);
+  }
+  return wrapper;
 }
 
 /** Runs one generation on a sequence the caller owns. Stops cleanly (with what it has) when the signal aborts. */
@@ -59,6 +137,7 @@ export async function generateOnSequence(
   input: GenerationInput,
   sampling: SamplingOptions,
   hooks: GenerationHooks,
+  constraints: GenerationConstraints = {},
 ): Promise<GenerationResult> {
   const meterBefore = sequence.tokenMeter.getState();
   const startedAt = performance.now();
@@ -67,6 +146,13 @@ export async function generateOnSequence(
   // node-llama-cpp's stop triggers (see stop-strings.ts for why).
   const stopScanner = sampling.stop.length > 0 ? new StopStringScanner(sampling.stop) : undefined;
   const stopStringFound = new AbortController();
+  const onAnswerText = stopScanner
+    ? (chunk: string) => {
+        const released = stopScanner.push(chunk);
+        if (released !== '') hooks.onText?.(released);
+        if (stopScanner.found) stopStringFound.abort();
+      }
+    : hooks.onText;
   const common = {
     signal: stopScanner ? AbortSignal.any([hooks.signal, stopStringFound.signal]) : hooks.signal,
     stopOnAbortSignal: true,
@@ -74,29 +160,71 @@ export async function generateOnSequence(
     temperature: sampling.temperature,
     topP: sampling.topP,
     topK: sampling.topK,
-    seed: sampling.seed,
+    seed: sampling.seed ?? randomInt(2 ** 31),
     repeatPenalty: repeatPenalty(sampling),
-    tokenBias: sampling.ignoreEos ? endOfGenerationBan(sequence.model) : undefined,
+    tokenBias: tokenBias(sequence.model, sampling),
     onToken: (tokens: readonly unknown[]) => {
       timeToFirstTokenMs ??= performance.now() - startedAt;
       hooks.onTokens?.(tokens.length);
     },
-    onTextChunk: stopScanner
-      ? (chunk: string) => {
-          const released = stopScanner.push(chunk);
-          if (released !== '') hooks.onText?.(released);
-          if (stopScanner.found) stopStringFound.abort();
-        }
-      : hooks.onText,
   };
+  const grammar = await outputGrammar(sequence.model, constraints);
 
   let text: string;
+  let reasoning = '';
+  let reasoningTokens = 0;
+  let toolCalls: ToolCall[] = [];
   let stopReason: string;
   if (input.kind === 'chat') {
-    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
+    const tools = constraints.tools;
+    const functions =
+      tools && tools.choice !== 'none' ? toFunctions(tools.definitions, tools.choice) : undefined;
+    const forced = tools !== undefined && (tools.choice === 'required' || typeof tools.choice === 'object');
+    const wrapper = chatWrapperOf(sequence);
+    const chat = new LlamaChat({
+      contextSequence: sequence,
+      autoDisposeSequence: false,
+      chatWrapper: forced ? forcingToolCall(wrapper) : wrapper,
+    });
+    const callIds: string[] = [];
+    const callId = (index: number) =>
+      (callIds[index] ??= `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`);
     try {
-      const result = await chat.generateResponse(toChatHistory(input.messages), common);
+      const result = await chat.generateResponse(toChatHistory(input.messages), {
+        ...common,
+        ...(functions
+          ? {
+              functions,
+              documentFunctionParams: true,
+              maxParallelFunctionCalls: tools?.parallel === false ? 1 : undefined,
+              onFunctionCallParamsChunk: (chunk) => {
+                const first = callIds[chunk.callIndex] === undefined;
+                hooks.onToolCall?.({
+                  index: chunk.callIndex,
+                  ...(first ? { id: callId(chunk.callIndex), name: chunk.functionName } : {}),
+                  argumentsDelta: chunk.paramsChunk,
+                });
+              },
+            }
+          : { grammar }),
+        budgets: constraints.reasoningEffort === 'none' ? { thoughtTokens: 0 } : undefined,
+        onResponseChunk: (chunk) => {
+          if (chunk.type === undefined) onAnswerText?.(chunk.text);
+          else if (chunk.segmentType === 'thought') {
+            reasoningTokens += chunk.tokens.length;
+            if (chunk.text !== '') hooks.onReasoning?.(chunk.text);
+          }
+        },
+      });
       text = result.response;
+      reasoning = result.fullResponse
+        .flatMap((item) => (typeof item !== 'string' && item.segmentType === 'thought' ? [item.text] : []))
+        .join('');
+      toolCalls = (result.functionCalls ?? []).map((call, index) => ({
+        id: callId(index),
+        name: call.functionName,
+        arguments: JSON.stringify(call.params ?? {}),
+      }));
       stopReason = result.metadata.stopReason;
     } finally {
       chat.dispose({ disposeSequence: false });
@@ -104,7 +232,11 @@ export async function generateOnSequence(
   } else {
     const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
     try {
-      const result = await completion.generateCompletionWithMeta(input.prompt, common);
+      const result = await completion.generateCompletionWithMeta(input.prompt, {
+        ...common,
+        grammar,
+        onTextChunk: onAnswerText,
+      });
       text = result.response;
       stopReason = result.metadata.stopReason;
     } finally {
@@ -128,13 +260,65 @@ export async function generateOnSequence(
   );
   return {
     text,
-    cause: stopCause(stopReason, hooks.signal),
+    reasoning,
+    toolCalls,
+    cause: toolCalls.length > 0 ? 'tool_calls' : stopCause(stopReason, hooks.signal),
     promptTokens,
     cachedPromptTokens: promptTokens - usage.usedInputTokens,
     // The meter counts every generated token, including ones held back while matching a stop sequence.
     completionTokens: usage.usedOutputTokens,
+    reasoningTokens,
     timeToFirstTokenMs,
   };
+}
+
+/** Declared tools → node-llama-cpp functions (a named choice leaves only that one to call). */
+function toFunctions(definitions: readonly ToolDefinition[], choice: ToolChoice): ChatModelFunctions {
+  const chosen = typeof choice === 'object' ? definitions.filter((d) => d.name === choice.name) : definitions;
+  return Object.fromEntries(
+    chosen.map((tool) => [
+      tool.name,
+      {
+        description: tool.description,
+        params:
+          tool.parameters === undefined
+            ? undefined
+            : (toGrammarSchema(
+                tool.parameters,
+                `tools[${definitions.indexOf(tool)}].function.parameters`,
+              ) as never),
+      },
+    ]),
+  );
+}
+
+/** Checks the schemas of a request's constraints without generating (the API refuses bad ones up front). */
+export function checkConstraints(constraints: GenerationConstraints): void {
+  if (constraints.tools) toFunctions(constraints.tools.definitions, constraints.tools.choice);
+  if (constraints.output?.kind === 'json_schema')
+    toGrammarSchema(constraints.output.schema, 'response_format.json_schema.schema');
+}
+
+async function outputGrammar(
+  model: LlamaModel,
+  constraints: GenerationConstraints,
+): Promise<LlamaGrammar | undefined> {
+  const output = constraints.output;
+  if (!output) return undefined;
+  if (output.kind === 'json') return model.llama.getGrammarFor('json');
+  return model.llama.createGrammarForJsonSchema(
+    toGrammarSchema(output.schema, 'response_format.json_schema.schema') as never,
+  );
+}
+
+function tokenBias(model: LlamaModel, sampling: SamplingOptions): TokenBias | undefined {
+  if (!sampling.ignoreEos && !sampling.logitBias?.size) return undefined;
+  const bias = sampling.ignoreEos ? endOfGenerationBan(model) : TokenBias.for(model);
+  for (const [token, value] of sampling.logitBias ?? []) {
+    // OpenAI's -100 / 100 mean "never" / "always"; in between, an additive logit bias.
+    bias.set(token as Token, value <= -100 ? 'never' : { logit: value });
+  }
+  return bias;
 }
 
 function stopCause(stopReason: string, signal: AbortSignal): StopCause {
@@ -172,22 +356,4 @@ export function endOfGenerationBan(
     if (token != null) biases.set(token, -Infinity);
   }
   return bias;
-}
-
-/** OpenAI messages → node-llama-cpp chat history; the model's own chat template formats it. */
-export function toChatHistory(messages: readonly ChatTurn[]): ChatHistoryItem[] {
-  const history: ChatHistoryItem[] = messages.map((message): ChatHistoryItem => {
-    switch (message.role) {
-      case 'system':
-      case 'developer':
-        return { type: 'system', text: message.content };
-      case 'user':
-        return { type: 'user', text: message.content };
-      case 'assistant':
-        return { type: 'model', response: [message.content] };
-    }
-  });
-  // An empty model turn at the end asks for the next reply (unless the client is continuing one).
-  if (history.at(-1)?.type !== 'model') history.push({ type: 'model', response: [] });
-  return history;
 }

@@ -2,6 +2,7 @@ import type { LlamaContext, LlamaModel } from 'node-llama-cpp';
 import type { AdmissionQueue } from '../resilience/admission-queue.ts';
 import {
   generateOnSequence,
+  type GenerationConstraints,
   type GenerationHooks,
   type GenerationInput,
   type GenerationResult,
@@ -76,7 +77,12 @@ export class LoadedModel {
   }
 
   /** Waits for a free sequence (bounded queue), then generates on it; the sequence is always given back. */
-  generate(input: GenerationInput, sampling: SamplingOptions, hooks: RunHooks): GenerationRun {
+  generate(
+    input: GenerationInput,
+    sampling: SamplingOptions,
+    hooks: RunHooks,
+    constraints: GenerationConstraints = {},
+  ): GenerationRun {
     this.#inflight++;
     const admitted = this.admission.acquire(hooks.signal);
     const result = (async () => {
@@ -92,20 +98,28 @@ export class LoadedModel {
           // exact count at the end.
           let counted = 0;
           try {
-            result = await generateOnSequence(sequence, input, sampling, {
-              signal,
-              onText: hooks.onText,
-              onTokens: (count) => {
-                counted += count;
-                this.generatedTokens += count;
+            result = await generateOnSequence(
+              sequence,
+              input,
+              sampling,
+              {
+                signal,
+                onText: hooks.onText,
+                onReasoning: hooks.onReasoning,
+                onToolCall: hooks.onToolCall,
+                onTokens: (count) => {
+                  counted += count;
+                  this.generatedTokens += count;
+                },
               },
-            });
+              constraints,
+            );
           } catch (error) {
             // A generation that failed (not one that was stopped) may leave the sequence's state half-done.
             await this.#sequences.discard(sequence);
             throw error;
           }
-          this.#sequences.release(sequence, historyAfter(input, result.text));
+          this.#sequences.release(sequence, historyAfter(input, result));
           this.generatedTokens += result.completionTokens - counted;
           if (result.timeToFirstTokenMs !== undefined) this.#recentTtftMs.push(result.timeToFirstTokenMs);
           return timeout.aborted && !hooks.signal.aborted ? { ...result, cause: 'timeout' as const } : result;

@@ -8,7 +8,7 @@
  * used (whose cache is the least likely to be wanted again).
  */
 import type { LlamaContext, LlamaContextSequence } from 'node-llama-cpp';
-import type { ChatTurn, GenerationInput } from './generation.ts';
+import type { ChatTurn, GenerationInput, GenerationResult } from './generation.ts';
 
 /** What a sequence holds after a request: its input and the text generated on it. */
 export type SequenceHistory =
@@ -70,11 +70,29 @@ export class SequencePool {
   }
 }
 
-/** What a sequence holds after generating `text` for `input`. */
-export function historyAfter(input: GenerationInput, text: string): SequenceHistory {
+/** What a sequence holds after generating `result` for `input`. */
+export function historyAfter(input: GenerationInput, result: GenerationResult): SequenceHistory {
   return input.kind === 'chat'
-    ? { kind: 'chat', turns: [...input.messages, { role: 'assistant', content: text }] }
-    : { kind: 'completion', text: input.prompt + text };
+    ? {
+        kind: 'chat',
+        turns: [
+          ...input.messages,
+          {
+            role: 'assistant',
+            content: result.text,
+            reasoning: result.reasoning,
+            toolCalls: result.toolCalls,
+          },
+        ],
+      }
+    : { kind: 'completion', text: input.prompt + result.text };
+}
+
+/** A turn's text for comparing conversations (tool calls and results included). */
+function turnText(turn: ChatTurn): string {
+  return turn.role === 'assistant' && (turn.toolCalls?.length || turn.reasoning)
+    ? JSON.stringify(turn)
+    : turn.content;
 }
 
 /**
@@ -90,8 +108,9 @@ function sharedStart(input: GenerationInput, history: SequenceHistory): number {
       const a = input.messages[i] as ChatTurn;
       const b = history.turns[i] as ChatTurn;
       if (a.role !== b.role) break;
-      if (a.content !== b.content) return shared + commonPrefixLength(a.content, b.content);
-      shared += a.content.length + 1;
+      const [textA, textB] = [turnText(a), turnText(b)];
+      if (textA !== textB) return shared + commonPrefixLength(textA, textB);
+      shared += textA.length + 1;
     }
     return shared;
   }

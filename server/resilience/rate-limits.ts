@@ -26,13 +26,19 @@ export async function limitRequestsPerIp(scope: FastifyInstance, options: RateLi
     timeWindow: 60_000,
     keyGenerator: (request) => request.ip,
     allowList: (request) =>
-      (options.exemptLoopback && isLoopback(request.ip)) || (options.exempt?.(request) ?? false),
+      (options.exemptLoopback && isLoopback(request.ip)) ||
+      // Listing models costs nothing and clients poll it.
+      request.url.split('?')[0]?.startsWith('/v1/models') === true ||
+      (options.exempt?.(request) ?? false),
     onExceeded: () => options.onLimited(),
-    errorResponseBuilder: (_request, context) =>
-      rateLimited(
-        `Rate limit reached: ${context.max} requests per minute from one address. Retry in ${context.after}.`,
+    errorResponseBuilder: (_request, context) => {
+      // The same seconds in the body as in Retry-After (the plugin's own text rounds differently).
+      const retryAfter = Math.max(1, Math.ceil(context.ttl / 1000));
+      return rateLimited(
+        `Rate limit reached: ${context.max} requests per minute from one address. Retry in ${retryAfter} s.`,
         'rate_limited',
-        Math.max(1, Math.ceil(context.ttl / 1000)),
-      ),
+        retryAfter,
+      );
+    },
   });
 }

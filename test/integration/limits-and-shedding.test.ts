@@ -10,22 +10,32 @@ afterEach(async () => {
 const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers });
 
 describe('per-IP rate limits', () => {
-  it('answers 429 with Retry-After and x-ratelimit-* headers past the inference limit', async () => {
-    lmx = await startTestServer({ rateLimit: { inferencePerMinute: 3 } });
+  it('answers 429 with Retry-After (the same seconds as the body) past the inference limit', async () => {
+    lmx = await startTestServer({ rateLimit: { inferencePerMinute: 3, exemptLoopback: false } });
+    // An unknown model is a quick 404 that still counts; /v1/models is not counted.
+    const counted = () =>
+      fetch(`${lmx!.url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'none', prompt: 'a' }),
+      });
+    for (let i = 0; i < 5; i++) expect((await get(`${lmx.url}/v1/models`)).status).toBe(200);
     const statuses = [];
     for (let i = 0; i < 3; i++) {
-      const response = await get(`${lmx.url}/v1/models`);
+      const response = await counted();
       statuses.push(response.status);
       expect(response.headers.get('x-ratelimit-limit')).toBe('3');
       expect(response.headers.get('x-ratelimit-remaining')).toBe(String(2 - i));
     }
-    expect(statuses).toEqual([200, 200, 200]);
-    const limited = await get(`${lmx.url}/v1/models`);
+    expect(statuses).toEqual([404, 404, 404]);
+    const limited = await counted();
     expect(limited.status).toBe(429);
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
     expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
     const body = (await limited.json()) as { error: Record<string, unknown> };
     expect(body.error).toMatchObject({ type: 'rate_limit_error', code: 'rate_limited', param: null });
+    expect(body.error.message).toContain(`Retry in ${retryAfter} s.`);
   });
 
   it('behind a trusted proxy, limits each client named by X-Forwarded-For, not the proxy', async () => {
@@ -37,7 +47,9 @@ describe('per-IP rate limits', () => {
   });
 
   it('never limits /healthz, /readyz or /metrics', async () => {
-    lmx = await startTestServer({ rateLimit: { inferencePerMinute: 1, adminPerMinute: 1 } });
+    lmx = await startTestServer({
+      rateLimit: { inferencePerMinute: 1, adminPerMinute: 1, exemptLoopback: false },
+    });
     for (let i = 0; i < 15; i++) {
       expect((await get(`${lmx.url}/healthz`)).status).toBe(200);
       expect((await get(`${lmx.url}/readyz`)).status).toBe(503); // no model: not ready, but answered
@@ -46,7 +58,7 @@ describe('per-IP rate limits', () => {
   });
 
   it('limits admin requests without the key (guessing it) to adminPerMinute', async () => {
-    lmx = await startTestServer({ rateLimit: { adminPerMinute: 2 } });
+    lmx = await startTestServer({ rateLimit: { adminPerMinute: 2, exemptLoopback: false } });
     const wrong = { authorization: 'Bearer lmx-wrong-key-wrong-key' };
     expect((await get(`${lmx.url}/admin/health`, wrong)).status).toBe(401);
     expect((await get(`${lmx.url}/admin/health`, wrong)).status).toBe(401);
@@ -57,9 +69,9 @@ describe('per-IP rate limits', () => {
     for (let i = 0; i < 5; i++) expect((await lmx.admin('/admin/health')).status).toBe(200);
   });
 
-  it('exempts loopback clients only when rateLimit.exemptLoopback is set', async () => {
-    lmx = await startTestServer({ rateLimit: { inferencePerMinute: 1, exemptLoopback: true } });
-    for (let i = 0; i < 5; i++) expect((await get(`${lmx.url}/v1/models`)).status).toBe(200);
+  it('exempts loopback clients by default', async () => {
+    lmx = await startTestServer({ rateLimit: { inferencePerMinute: 1 } });
+    for (let i = 0; i < 5; i++) expect((await get(`${lmx.url}/v1/models/x`)).status).toBe(404);
   });
 });
 

@@ -39,11 +39,19 @@ const chat = (extra: Record<string, unknown>) => () => ({
 
 describe('400 invalid_request_error, naming the parameter', () => {
   const cases: [string, () => Record<string, unknown>, string][] = [
-    ['n > 1', chat({ n: 2 }), 'n'],
+    ["n above the model's parallel sequences", chat({ n: 64 }), 'n'],
     ['logprobs', chat({ logprobs: true }), 'logprobs'],
     ['top_logprobs', chat({ top_logprobs: 2 }), 'top_logprobs'],
-    ['tools', chat({ tools: [{ type: 'function', function: { name: 'f' } }] }), 'tools'],
-    ['response_format json', chat({ response_format: { type: 'json_object' } }), 'response_format'],
+    [
+      'tool_choice naming no declared tool',
+      chat({ tool_choice: { type: 'function', function: { name: 'f' } } }),
+      'tool_choice',
+    ],
+    [
+      'response_format of an unknown type',
+      chat({ response_format: { type: 'yaml' } }),
+      'response_format.type',
+    ],
     ['an unknown parameter', chat({ frobnicate: true }), 'frobnicate'],
     ['wrong type', chat({ temperature: 'hot' }), 'temperature'],
     ['out of range', chat({ temperature: 3 }), 'temperature'],
@@ -87,7 +95,7 @@ describe('400 invalid_request_error, naming the parameter', () => {
 
   it('is raised by the official SDK as BadRequestError', async () => {
     const error = await lmx.openai.chat.completions
-      .create({ model, messages: [{ role: 'user', content: 'x' }], n: 3 })
+      .create({ model, messages: [{ role: 'user', content: 'x' }], n: 64 })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('n');

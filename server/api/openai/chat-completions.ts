@@ -1,27 +1,62 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { chatCompletionBody, type ChatMessage } from './schema.ts';
-import type { ChatTurn } from '../../engine/generation.ts';
-import { respondWithGeneration, type ResponseShape } from './respond.ts';
+import { chatCompletionBody, type ChatCompletionBody, type ChatMessage } from './schema.ts';
+import { checkConstraints, type ChatTurn, type GenerationConstraints } from '../../engine/generation.ts';
+import { respondWithGeneration, type ChoiceDelta, type ResponseShape } from './respond.ts';
 import { samplingFromBody, unsupported } from './sampling.ts';
 import type { InferenceRoutesOptions } from './options.ts';
+import { invalidRequest } from '../../errors.ts';
 
 const chatShape: ResponseShape = {
   idPrefix: 'chatcmpl',
   object: 'chat.completion',
   chunkObject: 'chat.completion.chunk',
-  choice: (text, finishReason) => ({
-    index: 0,
-    message: { role: 'assistant', content: text, refusal: null },
+  choice: (result, finishReason, index) => ({
+    index,
+    message: {
+      role: 'assistant',
+      // OpenAI: null beside tool calls when the model said nothing else.
+      content: result.toolCalls.length > 0 && result.text === '' ? null : result.text,
+      refusal: null,
+      ...(result.reasoning !== '' ? { reasoning_content: result.reasoning } : {}),
+      ...(result.toolCalls.length > 0
+        ? {
+            tool_calls: result.toolCalls.map((call) => ({
+              id: call.id,
+              type: 'function',
+              function: { name: call.name, arguments: call.arguments },
+            })),
+          }
+        : {}),
+    },
     logprobs: null,
     finish_reason: finishReason,
   }),
-  chunkChoice: (text, finishReason) => ({
-    index: 0,
-    delta: finishReason ? {} : text === undefined ? { role: 'assistant', content: '' } : { content: text },
+  chunkChoice: (delta, finishReason, index) => ({
+    index,
+    delta: finishReason ? {} : delta === undefined ? { role: 'assistant', content: '' } : chatDelta(delta),
     logprobs: null,
     finish_reason: finishReason,
   }),
 };
+
+/** OpenAI's streamed delta: a tool call's first piece carries its id and name, the next ones argument text. */
+function chatDelta(delta: ChoiceDelta): Record<string, unknown> {
+  if ('text' in delta) return { content: delta.text };
+  if ('reasoning' in delta) return { reasoning_content: delta.reasoning };
+  const call = delta.toolCall;
+  return {
+    tool_calls: [
+      call.id === undefined
+        ? { index: call.index, function: { arguments: call.argumentsDelta } }
+        : {
+            index: call.index,
+            id: call.id,
+            type: 'function',
+            function: { name: call.name, arguments: call.argumentsDelta },
+          },
+    ],
+  };
+}
 
 export const chatCompletionsRoute: FastifyPluginAsyncTypebox<InferenceRoutesOptions> = async (
   app,
@@ -32,14 +67,8 @@ export const chatCompletionsRoute: FastifyPluginAsyncTypebox<InferenceRoutesOpti
     { schema: { body: chatCompletionBody(options.limits) } },
     async (request, reply) => {
       const body = request.body;
-      if (body.tools != null && body.tools.length > 0)
-        unsupported('tools', 'tool calling is not supported yet');
-      if (body.tool_choice != null && body.tool_choice !== 'none')
-        unsupported('tool_choice', 'tool calling is not supported yet');
-      if (body.top_logprobs != null) unsupported('top_logprobs', 'log probabilities are not supported');
-      if (body.response_format != null && body.response_format.type !== 'text') {
-        unsupported('response_format', 'only {"type": "text"} is supported');
-      }
+      if (body.top_logprobs != null) unsupported('top_logprobs', 'log probabilities are not supported yet');
+      if (body.logprobs === true) unsupported('logprobs', 'log probabilities are not supported yet');
       return respondWithGeneration(
         request,
         reply,
@@ -48,6 +77,8 @@ export const chatCompletionsRoute: FastifyPluginAsyncTypebox<InferenceRoutesOpti
           model: body.model,
           input: { kind: 'chat', messages: body.messages.map(toChatTurn) },
           sampling: samplingFromBody(body, body.max_completion_tokens ?? body.max_tokens),
+          constraints: constraintsOf(body),
+          n: body.n ?? 1,
           stream: body.stream === true,
           includeUsage: body.stream_options?.include_usage === true,
         },
@@ -57,8 +88,87 @@ export const chatCompletionsRoute: FastifyPluginAsyncTypebox<InferenceRoutesOpti
   );
 };
 
-function toChatTurn(message: ChatMessage): ChatTurn {
-  const content =
-    typeof message.content === 'string' ? message.content : message.content.map((part) => part.text).join('');
-  return { role: message.role, content };
+function constraintsOf(body: ChatCompletionBody): GenerationConstraints {
+  const constraints: GenerationConstraints = {};
+  const choice = body.tool_choice ?? 'auto';
+  if (body.tools != null && body.tools.length > 0) {
+    const definitions = body.tools.map((tool) => ({
+      name: tool.function.name,
+      description: tool.function.description,
+      parameters: tool.function.parameters,
+    }));
+    if (typeof choice === 'object' && !definitions.some((d) => d.name === choice.function.name))
+      throw invalidRequest(
+        `tool_choice names '${choice.function.name}', which is not in tools`,
+        'tool_choice',
+      );
+    constraints.tools = {
+      definitions,
+      choice: typeof choice === 'object' ? { name: choice.function.name } : choice,
+      parallel: body.parallel_tool_calls !== false,
+    };
+  } else if (choice === 'required' || typeof choice === 'object') {
+    throw invalidRequest(
+      'tool_choice asks for a tool call, but the request declares no tools',
+      'tool_choice',
+    );
+  }
+  const format = body.response_format;
+  if (format?.type === 'json_object') constraints.output = { kind: 'json' };
+  if (format?.type === 'json_schema')
+    constraints.output = { kind: 'json_schema', schema: format.json_schema.schema ?? { type: 'object' } };
+  if (constraints.output && constraints.tools && constraints.tools.choice !== 'none')
+    unsupported('response_format', 'a structured output together with tools is not supported');
+  if (body.reasoning_effort != null) constraints.reasoningEffort = body.reasoning_effort;
+  // Schemas the grammar cannot enforce are refused before anything is generated or streamed.
+  checkConstraints(constraints);
+  return constraints;
+}
+
+function toChatTurn(message: ChatMessage, index: number): ChatTurn {
+  const content = textOf(message, index);
+  switch (message.role) {
+    case 'tool':
+      if (message.tool_call_id == null)
+        throw invalidRequest('a tool message needs tool_call_id', `messages[${index}].tool_call_id`);
+      return { role: 'tool', toolCallId: message.tool_call_id, content };
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content,
+        reasoning: message.reasoning_content ?? undefined,
+        toolCalls: message.tool_calls?.map((call) => ({
+          id: call.id,
+          name: call.function.name,
+          arguments: call.function.arguments,
+        })),
+      };
+    default:
+      return { role: message.role, content };
+  }
+}
+
+/** The text of a message; parts the model cannot take are refused with their path. */
+function textOf(message: ChatMessage, index: number): string {
+  const content = message.content;
+  if (content == null) {
+    // Only an assistant turn (beside its tool calls) may come without content.
+    if (message.role === 'assistant') return '';
+    throw invalidRequest(`a ${message.role} message needs content`, `messages[${index}].content`);
+  }
+  if (typeof content === 'string') return content;
+  return content
+    .map((part, partIndex) => {
+      if (part.type === 'text' && typeof part.text === 'string') return part.text;
+      if (part.type === 'refusal' && typeof part.refusal === 'string') return part.refusal;
+      const param = `messages[${index}].content[${partIndex}]`;
+      if (['image_url', 'input_audio', 'file', 'image', 'audio'].includes(part.type))
+        throw invalidRequest(
+          `This model cannot take ${part.type} content: it reads text only.`,
+          param,
+          'unsupported_content',
+        );
+      throw invalidRequest(`Unknown content part type '${part.type}'.`, `${param}.type`);
+    })
+    .join('');
 }

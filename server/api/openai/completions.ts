@@ -8,10 +8,15 @@ const completionShape: ResponseShape = {
   idPrefix: 'cmpl',
   object: 'text_completion',
   chunkObject: 'text_completion',
-  choice: (text, finishReason) => ({ text, index: 0, logprobs: null, finish_reason: finishReason }),
-  chunkChoice: (text, finishReason) => ({
-    text: text ?? '',
-    index: 0,
+  choice: (result, finishReason, index) => ({
+    text: result.text,
+    index,
+    logprobs: null,
+    finish_reason: finishReason,
+  }),
+  chunkChoice: (delta, finishReason, index) => ({
+    text: delta && 'text' in delta ? delta.text : '',
+    index,
     logprobs: null,
     finish_reason: finishReason,
   }),
@@ -36,6 +41,7 @@ export const completionsRoute: FastifyPluginAsyncTypebox<InferenceRoutesOptions>
         input: { kind: 'completion', prompt },
         // OpenAI's legacy completions default to 16 tokens.
         sampling: samplingFromBody(body, body.max_tokens ?? 16),
+        n: body.n ?? 1,
         stream: body.stream === true,
         includeUsage: body.stream_options?.include_usage === true,
       },

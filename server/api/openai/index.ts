@@ -20,7 +20,7 @@ export const openAiRoutes: FastifyPluginAsyncTypebox<OpenAiScopeOptions> = async
   await app.register(cors, {
     origin: options.corsOrigins.includes('*') ? '*' : [...options.corsOrigins],
     methods: ['GET', 'POST', 'OPTIONS'],
-    allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+    // Unset: any request header the preflight asks for is allowed (SDKs send their own, e.g. x-stainless-*).
     exposedHeaders: [
       'x-request-id',
       'retry-after',

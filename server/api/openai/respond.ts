@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {
+  GenerationConstraints,
   GenerationInput,
   GenerationResult,
   SamplingOptions,
   StopCause,
+  ToolCallDelta,
 } from '../../engine/generation.ts';
+import type { LoadedModel } from '../../engine/loaded-model.ts';
+import { unsupportedParameter } from '../../errors.ts';
 import { ApiError } from '../../errors.ts';
 import { routeLabel, type Metrics, type RejectionReason } from '../../telemetry/metrics.ts';
 import { abortOnClientGone } from './client-abort.ts';
@@ -17,12 +21,19 @@ export interface ResponseShape {
   idPrefix: string;
   object: string;
   chunkObject: string;
-  choice(text: string, finishReason: FinishReason): Record<string, unknown>;
-  /** A streamed choice: `text` undefined for the opening chunk, `finishReason` set on the closing one. */
-  chunkChoice(text: string | undefined, finishReason: FinishReason | null): Record<string, unknown>;
+  choice(result: GenerationResult, finishReason: FinishReason, index: number): Record<string, unknown>;
+  /** A streamed choice: `delta` undefined for the opening chunk, `finishReason` set on the closing one. */
+  chunkChoice(
+    delta: ChoiceDelta | undefined,
+    finishReason: FinishReason | null,
+    index: number,
+  ): Record<string, unknown>;
 }
 
-export type FinishReason = 'stop' | 'length';
+/** One streamed piece of a choice. */
+export type ChoiceDelta = { text: string } | { reasoning: string } | { toolCall: ToolCallDelta };
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
 
 /** One /v1 request's generation, as its route reads it from the body. */
 export interface InferenceRequest {
@@ -30,6 +41,9 @@ export interface InferenceRequest {
   model: string;
   input: GenerationInput;
   sampling: SamplingOptions;
+  constraints?: GenerationConstraints;
+  /** Choices to generate, each on its own sequence, decoded together in one batch. */
+  n?: number;
   stream: boolean;
   includeUsage: boolean;
 }
@@ -42,6 +56,7 @@ export interface InferenceOutcome {
 }
 
 export function finishReason(cause: StopCause): FinishReason {
+  if (cause === 'tool_calls') return 'tool_calls';
   return cause === 'length' || cause === 'timeout' ? 'length' : 'stop';
 }
 
@@ -60,7 +75,9 @@ export async function respondWithGeneration(
   const model = await models.forInference(inference.model);
   const startedAt = performance.now();
   const clientGone = abortOnClientGone(reply);
-  const stopped = AbortSignal.any([clientGone.signal, context.drain.signal]);
+  // One choice refused (queue full) stops its siblings.
+  const stopOthers = new AbortController();
+  const stopped = AbortSignal.any([clientGone.signal, context.drain.signal, stopOthers.signal]);
   const base = {
     id: `${shape.idPrefix}-${randomUUID().replaceAll('-', '')}`,
     created: Math.floor(Date.now() / 1000),
@@ -69,20 +86,23 @@ export async function respondWithGeneration(
   };
   let sse: SseStream | undefined;
   const usageField = inference.includeUsage ? { usage: null } : {};
-  const run = model.generate(inference.input, inference.sampling, {
-    signal: stopped,
-    timeoutMs: inferenceTimeoutMs,
-    onText: inference.stream
-      ? (text) =>
-          text &&
-          sse?.send({
-            ...base,
-            object: shape.chunkObject,
-            choices: [shape.chunkChoice(text, null)],
-            ...usageField,
-          })
-      : undefined,
-  });
+  const n = inference.n ?? 1;
+  if (n > model.options.parallel)
+    throw unsupportedParameter('n', `this model decodes at most ${model.options.parallel} sequences at once`);
+  const send = (index: number, delta: ChoiceDelta) =>
+    sse?.send({
+      ...base,
+      object: shape.chunkObject,
+      choices: [shape.chunkChoice(delta, null, index)],
+      ...usageField,
+    });
+  const runs = Array.from({ length: n }, (_, index) =>
+    startRun(model, inference, stopped, inferenceTimeoutMs, index, inference.stream ? send : undefined),
+  );
+  const run = {
+    admitted: Promise.all(runs.map((r) => r.admitted)),
+    result: Promise.all(runs.map((r) => r.result)),
+  };
   // A client that leaves never lets the response finish, so onResponse never counts it: count it here,
   // as 499 (client closed request).
   clientGone.signal.addEventListener('abort', () =>
@@ -103,6 +123,7 @@ export async function respondWithGeneration(
   try {
     await run.admitted;
   } catch (error) {
+    stopOthers.abort();
     run.result.catch(() => undefined);
     logOutcome({ error });
     const reason = rejectionReason(error);
@@ -115,14 +136,14 @@ export async function respondWithGeneration(
     sse.send({
       ...base,
       object: shape.chunkObject,
-      choices: [shape.chunkChoice(undefined, null)],
+      choices: runs.map((_, index) => shape.chunkChoice(undefined, null, index)),
       ...usageField,
     });
   }
 
-  let result: GenerationResult;
+  let results: GenerationResult[];
   try {
-    result = await run.result;
+    results = await run.result;
   } catch (error) {
     logOutcome({ error });
     if (!sse) throw error;
@@ -131,7 +152,8 @@ export async function respondWithGeneration(
     sse.done();
     return reply;
   }
-  logOutcome({ result });
+  for (const result of results) logOutcome({ result });
+  const result = sumUsage(results);
 
   if (result.cause === 'aborted' && context.drain.signal.aborted) {
     // The drain deadline passed: say so rather than pretend the answer is complete.
@@ -141,18 +163,20 @@ export async function respondWithGeneration(
     sse.done();
     return reply;
   }
-  const reason = finishReason(result.cause);
   const usage = {
     prompt_tokens: result.promptTokens,
     completion_tokens: result.completionTokens,
     total_tokens: result.promptTokens + result.completionTokens,
     prompt_tokens_details: { cached_tokens: result.cachedPromptTokens },
+    completion_tokens_details: { reasoning_tokens: result.reasoningTokens },
   };
   if (sse) {
     sse.send({
       ...base,
       object: shape.chunkObject,
-      choices: [shape.chunkChoice(undefined, reason)],
+      choices: results.map((choice, index) =>
+        shape.chunkChoice(undefined, finishReason(choice.cause), index),
+      ),
       ...usageField,
     });
     if (inference.includeUsage) sse.send({ ...base, object: shape.chunkObject, choices: [], usage });
@@ -161,7 +185,48 @@ export async function respondWithGeneration(
   }
   // Nobody is listening any more; answering anyway (499) completes the request's lifecycle and its metrics.
   if (result.cause === 'aborted') throw clientGone.signal.reason;
-  return reply.send({ ...base, object: shape.object, choices: [shape.choice(result.text, reason)], usage });
+  return reply.send({
+    ...base,
+    object: shape.object,
+    choices: results.map((choice, index) => shape.choice(choice, finishReason(choice.cause), index)),
+    usage,
+  });
+}
+
+/** One choice's generation; its streamed pieces go out tagged with its index. */
+function startRun(
+  model: LoadedModel,
+  inference: InferenceRequest,
+  signal: AbortSignal,
+  timeoutMs: number,
+  index: number,
+  send: ((index: number, delta: ChoiceDelta) => void) | undefined,
+) {
+  return model.generate(
+    inference.input,
+    // Choices of one seeded request differ from each other, and each reproduces.
+    inference.sampling.seed === undefined || index === 0
+      ? inference.sampling
+      : { ...inference.sampling, seed: inference.sampling.seed + index },
+    {
+      signal,
+      timeoutMs,
+      onText: send && ((text) => text && send(index, { text })),
+      onReasoning: send && ((reasoning) => send(index, { reasoning })),
+      onToolCall: send && ((toolCall) => send(index, { toolCall })),
+    },
+    inference.constraints,
+  );
+}
+
+/** The usage of all choices: one prompt (shared), the completions summed; the first choice's cause. */
+function sumUsage(results: GenerationResult[]): GenerationResult {
+  const first = results[0] as GenerationResult;
+  return {
+    ...first,
+    completionTokens: results.reduce((sum, r) => sum + r.completionTokens, 0),
+    reasoningTokens: results.reduce((sum, r) => sum + r.reasoningTokens, 0),
+  };
 }
 
 function rejectionReason(error: unknown): RejectionReason | undefined {

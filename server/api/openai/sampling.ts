@@ -15,11 +15,11 @@ type SharedBody = Pick<
   | 'n'
   | 'logprobs'
   | 'ignore_eos'
+  | 'logit_bias'
 >;
 
 /** OpenAI request parameters → engine sampling options. Values the server cannot honour are a 400. */
 export function samplingFromBody(body: SharedBody, maxTokens = body.max_tokens): SamplingOptions {
-  if (body.n != null && body.n !== 1) unsupported('n', 'only one choice per request (n = 1) is supported');
   if (body.logprobs != null && body.logprobs !== false && body.logprobs !== 0) {
     unsupported('logprobs', 'log probabilities are not supported');
   }
@@ -34,6 +34,10 @@ export function samplingFromBody(body: SharedBody, maxTokens = body.max_tokens):
     presencePenalty: body.presence_penalty ?? 0,
     frequencyPenalty: body.frequency_penalty ?? 0,
     ignoreEos: body.ignore_eos === true,
+    logitBias:
+      body.logit_bias == null
+        ? undefined
+        : new Map(Object.entries(body.logit_bias).map(([token, bias]) => [Number(token), bias])),
   };
 }
 

@@ -13,22 +13,90 @@ export interface RequestLimits {
 
 const nullable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
 
-const TextPart = Type.Object(
-  { type: Type.Literal('text'), text: Type.String() },
+/**
+ * A content part: text is taken; image, audio and file parts pass validation so the handler can say
+ * that the model cannot take them (rather than a misleading "must be string").
+ */
+const ContentPart = Type.Object(
+  {
+    type: Type.String(),
+    text: Type.Optional(Type.String()),
+    refusal: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+
+const MessageContent = Type.Union([Type.String(), Type.Array(ContentPart), Type.Null()]);
+
+const ToolCallObject = Type.Object(
+  {
+    id: Type.String(),
+    type: Type.Optional(Type.String()),
+    function: Type.Object({ name: Type.String(), arguments: Type.String() }, { additionalProperties: false }),
+  },
   { additionalProperties: false },
 );
 
-const MessageContent = Type.Union([Type.String(), Type.Array(TextPart, { minItems: 1 })]);
-
+/** Messages accept what OpenAI's own responses contain, so a client can send a returned message back. */
 const Message = Type.Object(
   {
-    role: Type.Enum(['system', 'developer', 'user', 'assistant']),
-    content: MessageContent,
-    name: Type.Optional(Type.String()),
+    role: Type.Enum(['system', 'developer', 'user', 'assistant', 'tool']),
+    content: Type.Optional(MessageContent),
+    name: nullable(Type.String()),
+    tool_calls: nullable(Type.Array(ToolCallObject)),
+    tool_call_id: nullable(Type.String()),
+    function_call: nullable(Type.Object({ name: Type.String(), arguments: Type.String() })),
+    refusal: nullable(Type.String()),
+    annotations: nullable(Type.Array(Type.Unknown())),
+    audio: nullable(Type.Unknown()),
+    reasoning_content: nullable(Type.String()),
   },
   { additionalProperties: false },
 );
 export type ChatMessage = Static<typeof Message>;
+
+const FunctionTool = Type.Object(
+  {
+    type: Type.Literal('function'),
+    function: Type.Object(
+      {
+        name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-zA-Z0-9_-]+$' }),
+        description: Type.Optional(Type.String()),
+        parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+        strict: nullable(Type.Boolean()),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const ToolChoice = Type.Union([
+  Type.Enum(['none', 'auto', 'required']),
+  Type.Object(
+    { type: Type.Literal('function'), function: Type.Object({ name: Type.String() }) },
+    { additionalProperties: false },
+  ),
+]);
+
+const ResponseFormat = Type.Union([
+  Type.Object({ type: Type.Enum(['text', 'json_object']) }, { additionalProperties: false }),
+  Type.Object(
+    {
+      type: Type.Literal('json_schema'),
+      json_schema: Type.Object(
+        {
+          name: Type.String(),
+          description: Type.Optional(Type.String()),
+          schema: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+          strict: nullable(Type.Boolean()),
+        },
+        { additionalProperties: false },
+      ),
+    },
+    { additionalProperties: false },
+  ),
+]);
 
 const StopSequences = Type.Union([
   Type.String({ minLength: 1 }),
@@ -50,13 +118,19 @@ function samplingProperties(limits: RequestLimits) {
     frequency_penalty: nullable(Type.Number({ minimum: -2, maximum: 2 })),
     stream: nullable(Type.Boolean()),
     stream_options: nullable(
-      Type.Object({ include_usage: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+      Type.Object(
+        { include_usage: Type.Optional(Type.Boolean()), include_obfuscation: Type.Optional(Type.Boolean()) },
+        { additionalProperties: false },
+      ),
+    ),
+    logit_bias: nullable(
+      Type.Record(Type.String({ pattern: '^[0-9]+$' }), Type.Number({ minimum: -100, maximum: 100 })),
     ),
     user: nullable(Type.String()),
     // llama.cpp / vLLM extension: generate until max_tokens, whatever the model's end-of-text tokens say.
     ignore_eos: nullable(Type.Boolean()),
-    // Accepted only at the value that means "the default behaviour"; anything else is refused in the handler.
-    n: nullable(Type.Integer({ minimum: 1 })),
+    // Up to the model's parallel sequences: checked in the handler, which knows the model.
+    n: nullable(Type.Integer({ minimum: 1, maximum: 128 })),
     logprobs: nullable(Type.Union([Type.Boolean(), Type.Integer({ minimum: 0 })])),
   };
 }
@@ -67,10 +141,23 @@ export function chatCompletionBody(limits: RequestLimits) {
       ...samplingProperties(limits),
       messages: Type.Array(Message, { minItems: 1, maxItems: limits.maxMessages }),
       max_completion_tokens: nullable(Type.Integer({ minimum: 1, maximum: limits.maxTokens })),
-      top_logprobs: nullable(Type.Integer({ minimum: 0 })),
-      response_format: nullable(Type.Object({ type: Type.String() }, { additionalProperties: true })),
-      tools: nullable(Type.Array(Type.Unknown())),
-      tool_choice: nullable(Type.Unknown()),
+      top_logprobs: nullable(Type.Integer({ minimum: 0, maximum: 20 })),
+      response_format: nullable(ResponseFormat),
+      tools: nullable(Type.Array(FunctionTool, { maxItems: 128 })),
+      tool_choice: nullable(ToolChoice),
+      parallel_tool_calls: nullable(Type.Boolean()),
+      reasoning_effort: nullable(Type.Enum(['none', 'minimal', 'low', 'medium', 'high'])),
+      // Documented by OpenAI, without meaning for a local server: accepted and ignored (README lists them).
+      store: nullable(Type.Boolean()),
+      metadata: nullable(Type.Record(Type.String(), Type.String())),
+      service_tier: nullable(Type.String()),
+      verbosity: nullable(Type.Enum(['low', 'medium', 'high'])),
+      prompt_cache_key: nullable(Type.String()),
+      safety_identifier: nullable(Type.String()),
+      modalities: nullable(Type.Array(Type.String())),
+      prediction: nullable(Type.Unknown()),
+      audio: nullable(Type.Unknown()),
+      web_search_options: nullable(Type.Unknown()),
     },
     { additionalProperties: false },
   );
