@@ -75,12 +75,15 @@ describe('admin writes', () => {
       headers,
       body: JSON.stringify({ queue: { maxQueued: 10 } }),
     });
-    expect(config.status).not.toBe(500);
+    expect(config.status).toBe(507);
     const configError = ((await config.json()) as { error: { code: string; message: string } }).error;
     expect(configError.code).toBe('insufficient_storage');
     expect(configError.message).toMatch(/ENOSPC/);
-    const rotate = await fetch(`${lmx.url}/admin/keys/rotate`, { method: 'POST', headers });
-    expect(rotate.status).not.toBe(500);
+    const rotate = await fetch(`${lmx.url}/admin/keys/rotate`, {
+      method: 'POST',
+      headers: { authorization: headers.authorization },
+    });
+    expect(rotate.status).toBe(507);
     expect(((await rotate.json()) as { error: { code: string } }).error.code).toBe('insufficient_storage');
     expect((await fetch(`${lmx.url}/healthz`)).status).toBe(200);
   });
