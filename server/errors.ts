@@ -91,6 +91,18 @@ export const clientClosed = () =>
 export const clientError = (status: number, message: string, code: string | null) =>
   new ApiError(status, 'invalid_request_error', message, code);
 
+/**
+ * A write to the data dir failed: a full disk is 507 (retry once space is freed), an unwritable dir 503;
+ * the reason is the client's to see, since only an operator can fix it.
+ */
+export const storageFailure = (error: unknown) => {
+  const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+  const reason = `The data dir could not be written (${code}); nothing was changed.`;
+  return code === 'ENOSPC' || code === 'EDQUOT'
+    ? new ApiError(507, 'insufficient_storage_error', reason, 'insufficient_storage')
+    : new ApiError(503, 'server_error', reason, 'storage_unavailable');
+};
+
 export const internalError = () =>
   new ApiError(
     500,

@@ -2,7 +2,10 @@ import { readFile } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
 import { ConfigError, configFilePath, validateConfig } from './load.ts';
 import type { Config } from './schema.ts';
-import { invalidRequest } from '../errors.ts';
+import { invalidRequest, storageFailure } from '../errors.ts';
+
+/** The schema is a few levels deep; a deeper body is refused before any recursion over it. */
+const MAX_CONFIG_DEPTH = 8;
 
 type Layer = Record<string, unknown>;
 
@@ -57,6 +60,13 @@ export class LiveConfig {
         );
       }
     }
+    if (depthExceeds(partial, MAX_CONFIG_DEPTH)) {
+      throw invalidRequest(
+        `The config is nested deeper than ${MAX_CONFIG_DEPTH} levels.`,
+        null,
+        'invalid_config',
+      );
+    }
     let next: Config;
     try {
       next = validateConfig(mergeDeep(structuredClone(this.#current) as Layer, partial));
@@ -66,7 +76,13 @@ export class LiveConfig {
     }
     const file = configFilePath(this.#current.dataDir);
     const stored = await readLayer(file);
-    await writeFileAtomic(file, JSON.stringify(mergeDeep(stored, partial), null, 2) + '\n', { mode: 0o600 });
+    try {
+      await writeFileAtomic(file, JSON.stringify(mergeDeep(stored, partial), null, 2) + '\n', {
+        mode: 0o600,
+      });
+    } catch (error) {
+      throw storageFailure(error);
+    }
     const changed = changedKeys(this.#current as unknown as Layer, next as unknown as Layer);
     this.#current = next;
     return { config: this.redacted(), restartRequired: changed.filter((key) => !LIVE_KEYS.has(key)) };
@@ -102,6 +118,18 @@ export function changedKeys(before: Layer, after: Layer, prefix = ''): string[] 
     else if (JSON.stringify(a) !== JSON.stringify(b)) changed.push(path);
   }
   return changed;
+}
+
+/** Iterative, so no depth of nesting can overflow the stack. */
+function depthExceeds(root: unknown, limit: number): boolean {
+  const pending: [unknown, number][] = [[root, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [value, depth] = next;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(value)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 function isPlainObject(value: unknown): value is Layer {

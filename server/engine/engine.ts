@@ -2,6 +2,7 @@ import type { LlamaModel } from 'node-llama-cpp';
 import type { Logger } from 'pino';
 import type { GpuChoice } from '../config/schema.ts';
 import type { AdmissionQueue } from '../resilience/admission-queue.ts';
+import { validateGgufFile } from './gguf-validate.ts';
 import { readModelFileInfo, type ModelFileInfo } from './gguf.ts';
 import { createLlamaRuntime, type Backend, type LlamaRuntime } from './llama.ts';
 import { LoadedModel, type LoadOptions } from './loaded-model.ts';
@@ -107,6 +108,8 @@ export class Engine {
    */
   async loadModel(request: ModelFileLoad): Promise<LoadedModel> {
     const startedAt = performance.now();
+    // The file may have changed since it was listed: llama.cpp must only ever see a validated one.
+    await validateGgufFile(request.path);
     const model = await this.runtime.llama.loadModel({
       modelPath: request.path,
       gpuLayers: request.gpuLayers,

@@ -1,4 +1,5 @@
 import { GgmlType, GgufFileType, GgufInsights, readGgufFileInfo, type Llama } from 'node-llama-cpp';
+import { validateGgufFile } from './gguf-validate.ts';
 
 /** The shape of a load, for estimating what it costs before anything is allocated. */
 export interface LoadShape {
@@ -28,6 +29,7 @@ export interface ModelFileInfo {
 /** GGUF metadata of a file and node-llama-cpp's insights into it. Never throws: a bad file has `error`. */
 export async function readModelFileInfo(file: string, llama: Llama | undefined): Promise<ModelFileInfo> {
   try {
+    await validateGgufFile(file);
     const info = await readGgufFileInfo(file, { readTensorInfo: true });
     const insights = await GgufInsights.from(info, llama);
     const architecture = info.metadata?.general?.architecture ?? null;
@@ -59,6 +61,7 @@ export function unreadableModelFile(error: string): ModelFileInfo {
 
 /** Throws when a file does not read as a GGUF model (a finished download is checked with it). */
 export async function assertGgufFile(file: string): Promise<void> {
+  await validateGgufFile(file);
   await readGgufFileInfo(file, { readTensorInfo: true });
 }
 

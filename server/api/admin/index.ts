@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { unauthorized } from '../../errors.ts';
+import { storageFailure, unauthorized } from '../../errors.ts';
 import type { AdminKeyHolder } from '../../persistence/admin-key.ts';
 import { bearerToken, keysMatch } from '../auth.ts';
 import { adminHealthRoutes, type AdminHealthOptions } from './health.ts';
@@ -36,7 +36,15 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
     }
   });
 
-  app.post('/keys/rotate', async () => ({ adminKey: await options.adminKey.rotate() }));
+  app.post('/keys/rotate', async (_request, reply) => {
+    // The answer carries the new secret: no cache may keep it.
+    reply.header('cache-control', 'no-store');
+    try {
+      return { adminKey: await options.adminKey.rotate() };
+    } catch (error) {
+      throw typeof (error as NodeJS.ErrnoException).code === 'string' ? storageFailure(error) : error;
+    }
+  });
   await app.register(adminHealthRoutes, options.health);
   await app.register(adminClusterRoutes, { peers: options.peers ?? [] });
 
