@@ -4,7 +4,13 @@ import type { BenchResult } from '../../server/loadgen/bench-run.ts';
 
 describe('engine figures of the bench suite', () => {
   it('divides all streams’ decode tokens by the wall span, lists each stream’s TTFT and counts short or failed requests', () => {
-    const request = (startMs: number, ttftMs: number, latencyMs: number, outputTokens: number, ok = true) => ({
+    const request = (
+      startMs: number,
+      ttftMs: number,
+      latencyMs: number,
+      outputTokens: number,
+      ok = true,
+    ) => ({
       startMs,
       ttftMs,
       latencyMs,
