@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import { createLlamaRuntime, type Backend, type LlamaRuntime } from './llama.ts';
+import { createLlamaRuntime, type AddonInfo, type Backend, type LlamaRuntime } from './llama.ts';
 import type { LoadedModel } from './loaded-model.ts';
 import { ModelPool, modelIdFromPath } from './model-pool.ts';
 import { chooseThreads, libuvPoolSize, type ThreadChoice } from './threads.ts';
@@ -34,18 +34,28 @@ export class Engine {
       backend: runtime.backend,
       configured: config.engine.threads,
       libuvPool: libuvThreadpoolSize,
+      persistentThreadpool: runtime.addon.kind === 'patched',
     });
     logger.info(
       {
         backend: runtime.backend,
+        addon: runtime.addon.kind,
+        addonReason: runtime.addon.reason,
         threads: threadChoice.threads ?? 'engine default',
         calibrate: threadChoice.calibrationCandidates ?? null,
         reason: threadChoice.reason,
+        batchThreads: threadChoice.batchThreads ?? 'as threads',
+        batchReason: threadChoice.batchReason,
         libuvThreadpoolSize,
       },
       'inference engine ready',
     );
     return new Engine(runtime, config, logger, threadChoice, libuvThreadpoolSize);
+  }
+
+  /** Which native addon runs and why (LMX's patched build or node-llama-cpp's prebuilt binary). */
+  get addon(): AddonInfo {
+    return this.runtime.addon;
   }
 
   get backend(): Backend {

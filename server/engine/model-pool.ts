@@ -86,6 +86,8 @@ export class ModelPool {
         parallel: request.parallel,
         threads: threads.threads,
         threadsReason: threads.reason,
+        batchThreads: threads.batchThreads,
+        batchThreadsReason: threads.batchReason,
         batchSize: request.batchSize,
         gpuLayers: request.gpuLayers,
       };
@@ -93,12 +95,18 @@ export class ModelPool {
         contextSize: options.contextSize,
         sequences: options.parallel,
         threads: options.threads,
+        batchThreads: options.batchThreads,
         batchSize: options.batchSize,
       });
       const loaded = new LoadedModel(request.id, request.path, model, context, options, this.queueLimits);
       this.#loaded.set(request.id, loaded);
       this.logger.info(
-        { model: request.id, ...options, loadMs: Math.round(performance.now() - startedAt) },
+        {
+          model: request.id,
+          ...options,
+          threadpool: loaded.threadpool ?? 'not reported (prebuilt addon)',
+          loadMs: Math.round(performance.now() - startedAt),
+        },
         'model loaded',
       );
       return loaded;
@@ -116,8 +124,9 @@ export class ModelPool {
     if (!candidates || candidates.length < 2) return request.threads;
     let choice = this.#calibrated.get(request.path);
     if (!choice) {
-      const result = await calibrateThreads(createContextProbeFactory(model, request.parallel), candidates);
-      choice = { threads: result.threads, reason: result.reason };
+      const probes = createContextProbeFactory(model, request.parallel, request.threads.batchThreads);
+      const result = await calibrateThreads(probes, candidates);
+      choice = { ...request.threads, threads: result.threads, reason: result.reason };
       this.#calibrated.set(request.path, choice);
       this.logger.info(
         { model: request.id, threads: choice.threads, measurements: result.measurements },
