@@ -48,10 +48,11 @@ export interface ThreadPolicyInput {
 }
 
 /**
- * Decode threads on a 1–2-core CPU with persistent threadpools, before calibration. See the engine study:
- * measured there against 1 thread on this kind of machine.
+ * Decode threads on a 2-core CPU with persistent threadpools, before calibration (which keeps 2 only when it is
+ * ≥ 10 % faster at load). Measured on a shared 2-vCPU machine (bench/engine-study.md): 2 threads won on a quiet
+ * machine in the issue's run, lost (89 vs 127 tok/s) under load 7; 1 degrades gracefully, so it is the start.
  */
-export const persistentPoolDecodeThreadsOnTwoCores = 2;
+export const persistentPoolDecodeThreadsOnTwoCores = 1;
 
 /** libuv's pool size as libuv reads it (uv_threadpool init): 4, or atoi(UV_THREADPOOL_SIZE) with 0 → 1, ≤ 1024. */
 export function libuvPoolSize(env: NodeJS.ProcessEnv = process.env): number {
