@@ -54,8 +54,10 @@ async function patchedBuildPresent(): Promise<boolean> {
   return key !== undefined && (await findLocalBuild(key)) !== undefined;
 }
 
-const built = await patchedBuildPresent();
-const expectBuilt = process.env.LMX_EXPECT_PATCHED_ADDON === '1';
+// LMX_ENGINE_ADDON=prebuilt runs the whole suite on the prebuilt binary: then there is no patched case.
+const built = process.env.LMX_ENGINE_ADDON !== 'prebuilt' && (await patchedBuildPresent());
+const expectBuilt =
+  process.env.LMX_EXPECT_PATCHED_ADDON === '1' && process.env.LMX_ENGINE_ADDON !== 'prebuilt';
 if (!built && !expectBuilt)
   console.warn(
     'engine-addon: patched-addon case skipped, no build of native/addon (run npm run build:engine)',
