@@ -120,7 +120,7 @@ describe('native addon', { timeout: 240_000 }, () => {
     const patches = await tempDir();
     await mkdir(patches, { recursive: true });
     await writeFile(path.join(patches, 'never-built.patch'), `never built ${Date.now()}\n`);
-    const server = await serveWith({ LMX_ENGINE_PATCH_DIR: patches });
+    const server = await serveWith({ LMX_ENGINE_PATCH_DIR: patches, LMX_ENGINE_ADDON: 'auto' });
     const engine = (await deepHealth(server.url)).find((c) => c.name === 'engine')!.details;
     expect(engine.addon).toMatchObject({
       kind: 'prebuilt',
