@@ -2,6 +2,7 @@
 // N streams in one context, one token per stream per llama_decode. What any API on top of node-llama-cpp can at
 // best reach in this process; used by bench/engine-floor.ts (the study tool) and bench/suite.ts (the ratios).
 import type * as NodeLlamaCpp from 'node-llama-cpp';
+import { addonChoiceEnv, engineBuildKey } from '../server/engine/engine-build.ts';
 
 /** The parts of node-llama-cpp's internal addon context we drive directly (see dist/bindings/AddonTypes.d.ts). */
 export interface AddonContextLike {
@@ -200,14 +201,19 @@ export class AddonFloor {
     options: {
       modelPath: string;
       threads: number;
+      /** Threads for batches of more than one token (LMX's build only; the prebuilt ignores it). */
+      batchThreads?: number;
       gpu: 'auto' | 'off';
       sequences: number;
       contextSize: number;
     },
   ): Promise<AddonFloor> {
+    // The same binary LMX runs: its patched build when there is one (unless LMX_ENGINE_ADDON=prebuilt).
+    const key = process.env[addonChoiceEnv] === 'prebuilt' ? undefined : await engineBuildKey();
     const llama = await nlc.getLlama({
       gpu: options.gpu === 'off' ? false : 'auto',
       build: 'never',
+      cmakeOptions: key?.cmakeOptions ?? {},
       logLevel: nlc.LlamaLogLevel.error,
     });
     const model = await llama.loadModel({ modelPath: options.modelPath });
@@ -215,6 +221,7 @@ export class AddonFloor {
       sequences: options.sequences,
       contextSize: Math.min(options.contextSize, model.trainContextSize),
       threads: options.threads,
+      batchThreads: options.batchThreads,
     });
     return new AddonFloor(llama, model, context, new DecodeCounter(internalsOf(llama, model, context).ctx));
   }

@@ -12,13 +12,17 @@ import { AddonFloor } from './addon-floor.ts';
 
 /** One side of a comparison at one stream count: medians over rounds. */
 export interface EngineSide {
-  /** All streams together, decode phase (after the first token). */
+  /** All streams together, decode phase: tokens after each stream's first ÷ the wall span (see httpSample). */
   decodeTokensPerSecond?: number;
   ttftMs?: number;
+  /** The slowest stream's TTFT (median over rounds): a stream that waits for the others shows here. */
+  ttftWorstMs?: number;
   /** Decode tok/s per round, for the spread. */
   rounds: number[];
   /** TTFT per round (ms). */
   ttftRounds: number[];
+  /** Every stream's TTFT per round, ascending (ms; HTTP sides). */
+  ttftPerStreamRounds?: number[][];
   /** Requests that failed or stopped short of the fixed length (HTTP sides only). */
   failed?: number;
 }
@@ -76,9 +80,8 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
   const peer: BenchTarget | undefined = options.peerUrl
     ? { label: 'peer', baseUrl: parseTargetUrl(openAiBase(options.peerUrl), false) }
     : undefined;
-  const samples = new Map<string, { decode: number; ttft: number; failed: number; perDecode?: number }[]>();
-  const add = (key: string, sample: { decode: number; ttft: number; failed: number; perDecode?: number }) =>
-    samples.set(key, [...(samples.get(key) ?? []), sample]);
+  const samples = new Map<string, Sample[]>();
+  const add = (key: string, sample: Sample) => samples.set(key, [...(samples.get(key) ?? []), sample]);
   let peerModel = options.peerModel;
   try {
     const promptTokens = floor.tokenize(prompt);
@@ -102,8 +105,10 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
         const last = (key: string) => samples.get(key)?.at(-1);
         options.log(
           `   round ${round + 1}, ${streams} stream${streams > 1 ? 's' : ''}: floor ${fmt(last(`floor/${streams}`)?.decode)} tok/s, ` +
-            `LMX ${fmt(last(`lmx/${streams}`)?.decode)} tok/s` +
-            (peer ? `, peer ${fmt(last(`peer/${streams}`)?.decode)} tok/s` : ''),
+            `LMX ${fmt(last(`lmx/${streams}`)?.decode)} tok/s (TTFT ${fmtList(last(`lmx/${streams}`)?.ttftPerStream)} ms)` +
+            (peer
+              ? `, peer ${fmt(last(`peer/${streams}`)?.decode)} tok/s (TTFT ${fmtList(last(`peer/${streams}`)?.ttftPerStream)} ms)`
+              : ''),
         );
       }
     }
@@ -117,7 +122,13 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
       ttftMs: median(list.map((s) => s.ttft)),
       rounds: list.map((s) => Math.round(s.decode * 10) / 10),
       ttftRounds: list.map((s) => Math.round(s.ttft * 10) / 10),
-      ...(key.startsWith('floor/') ? {} : { failed: list.reduce((sum, s) => sum + s.failed, 0) }),
+      ...(key.startsWith('floor/')
+        ? {}
+        : {
+            ttftWorstMs: median(list.map((s) => Math.max(...(s.ttftPerStream ?? [Number.NaN])))),
+            ttftPerStreamRounds: list.map((s) => (s.ttftPerStream ?? []).map((t) => Math.round(t * 10) / 10)),
+            failed: list.reduce((sum, s) => sum + s.failed, 0),
+          }),
     };
   };
   const cases = options.streams.map((streams): EngineCase => {
@@ -143,6 +154,14 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
     peer: peer ? { url: peer.baseUrl, model: peerModel ?? '?' } : undefined,
     cases,
   };
+}
+
+interface Sample {
+  decode: number;
+  ttft: number;
+  ttftPerStream?: number[];
+  failed: number;
+  perDecode?: number;
 }
 
 /** `streams` concurrent fixed-length greedy completions on one target (one request per stream). */
@@ -173,20 +192,48 @@ function overHttp(
 }
 
 /**
- * Aggregate decode rate of concurrent requests: the sum of each stream's rate after its first token
- * (1000 ÷ TPOT), the same quantity the floor measures; TTFT: the median request's.
+ * Aggregate decode rate of concurrent requests: every token after each stream's first, divided by the wall span
+ * from the earliest first token to the last stream's end. Streams that do not overlap (one waits for the others
+ * before its first token) therefore count at their real, serialized rate; adding per-stream rates would count them
+ * as if they had run side by side. TTFT: the median request's, and each stream's (sorted), where a stall shows.
  */
-export function httpSample(result: BenchResult): { decode: number; ttft: number; failed: number } {
+export function httpSample(result: BenchResult): HttpSample {
   const ok = result.requests.filter(
     (r) => r.outcome.class === 'ok' && r.tpotMs !== undefined && r.ttftMs !== undefined,
   );
   const expected = result.settings.maxTokens;
   const short = ok.filter((r) => (r.outputTokens ?? 0) < expected).length;
+  const ttfts = ok.map((r) => r.ttftMs as number).sort((a, b) => a - b);
   return {
-    decode: ok.reduce((sum, r) => sum + 1000 / (r.tpotMs as number), 0),
-    ttft: median(ok.map((r) => r.ttftMs as number)) ?? Number.NaN,
+    decode: decodeOverWallSpan(ok),
+    ttft: median(ttfts) ?? Number.NaN,
+    ttftPerStream: ttfts,
     failed: result.requests.length - ok.length + short,
   };
+}
+
+export interface HttpSample {
+  decode: number;
+  ttft: number;
+  /** Every stream's TTFT, ascending (ms). */
+  ttftPerStream: number[];
+  failed: number;
+}
+
+/** Tokens after each request's first ÷ (last end − earliest first token), in tok/s; NaN when nothing decoded. */
+export function decodeOverWallSpan(
+  requests: readonly { startMs: number; latencyMs: number; ttftMs?: number; outputTokens: number }[],
+): number {
+  let tokens = 0;
+  let from = Number.POSITIVE_INFINITY;
+  let to = Number.NEGATIVE_INFINITY;
+  for (const r of requests) {
+    if (r.ttftMs === undefined || r.outputTokens < 2) continue;
+    tokens += r.outputTokens - 1;
+    from = Math.min(from, r.startMs + r.ttftMs);
+    to = Math.max(to, r.startMs + r.latencyMs);
+  }
+  return tokens > 0 && to > from ? (tokens * 1000) / (to - from) : Number.NaN;
 }
 
 function compare(a: EngineSide, b: EngineSide): { decode?: number; ttft?: number } {
@@ -232,4 +279,8 @@ function median(values: readonly number[]): number | undefined {
 
 function fmt(value: number | undefined): string {
   return value === undefined ? '—' : Math.round(value).toString();
+}
+
+function fmtList(values: readonly number[] | undefined): string {
+  return values?.length ? values.map((v) => Math.round(v)).join('/') : '—';
 }

@@ -110,13 +110,13 @@ function engineTable(engine: EngineFigures | undefined): string {
       `<tr><td>${c.streams}</td><td>${n(c.floor.decodeTokensPerSecond)}</td><td>${n(c.lmx.decodeTokensPerSecond)}</td>` +
       `<td>${peer ? n(c.peer?.decodeTokensPerSecond) : '—'}</td><td>${n(c.lmxToFloor.decode)}</td><td>${n(c.lmxToPeer?.decode)}</td>` +
       `<td>${n(c.floor.ttftMs)}</td><td>${n(c.lmx.ttftMs)}</td><td>${peer ? n(c.peer?.ttftMs) : '—'}</td>` +
-      `<td>${n(c.lmxToFloor.ttft)}</td><td>${n(c.lmxToPeer?.ttft)}</td><td>${n(c.floorTokensPerDecode)}</td><td>${c.lmx.failed ?? 0}${peer ? ` / ${c.peer?.failed ?? 0}` : ''}</td></tr>`,
+      `<td>${n(c.lmxToFloor.ttft)}</td><td>${n(c.lmxToPeer?.ttft)}</td><td>${n(c.lmx.ttftWorstMs)}${peer ? ` / ${n(c.peer?.ttftWorstMs)}` : ''}</td><td>${n(c.floorTokensPerDecode)}</td><td>${c.lmx.failed ?? 0}${peer ? ` / ${c.peer?.failed ?? 0}` : ''}</td></tr>`,
   );
   return (
-    `<h3>Engine: ${engine.tokens} greedy tokens, median of ${engine.rounds} interleaved rounds, threads ${engine.threads}, UV_THREADPOOL_SIZE ${escapeXml(engine.uvThreadpoolSize)}` +
+    `<h3>Engine: ${engine.tokens} greedy tokens (decode tok/s: all streams' tokens ÷ wall span), median of ${engine.rounds} interleaved rounds, threads ${engine.threads}, UV_THREADPOOL_SIZE ${escapeXml(engine.uvThreadpoolSize)}` +
     `${peer ? `, peer ${escapeXml(peer.url)} (${escapeXml(peer.model)})` : ', no peer (LMX_PEER_URL unset)'}</h3>` +
     `<table><thead><tr><th>Streams</th><th>floor tok/s</th><th>LMX tok/s</th><th>peer tok/s</th><th>LMX ÷ floor</th><th>LMX ÷ peer</th>` +
-    `<th>floor TTFT</th><th>LMX TTFT</th><th>peer TTFT</th><th>TTFT LMX ÷ floor</th><th>TTFT LMX ÷ peer</th><th>floor tokens/decode</th><th>short or failed (LMX / peer)</th></tr></thead>` +
+    `<th>floor TTFT</th><th>LMX TTFT</th><th>peer TTFT</th><th>TTFT LMX ÷ floor</th><th>TTFT LMX ÷ peer</th><th>slowest stream's TTFT (LMX / peer)</th><th>floor tokens/decode</th><th>short or failed (LMX / peer)</th></tr></thead>` +
     `<tbody>${rows.join('')}</tbody></table>`
   );
 }

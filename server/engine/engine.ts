@@ -4,7 +4,7 @@ import type { GpuChoice } from '../config/schema.ts';
 import type { AdmissionQueue } from '../resilience/admission-queue.ts';
 import { validateGgufFile } from './gguf-validate.ts';
 import { readModelFileInfo, type ModelFileInfo } from './gguf.ts';
-import { createLlamaRuntime, type Backend, type LlamaRuntime } from './llama.ts';
+import { createLlamaRuntime, type AddonInfo, type Backend, type LlamaRuntime } from './llama.ts';
 import { LoadedModel, type LoadOptions } from './loaded-model.ts';
 import {
   calibrateThreads,
@@ -65,18 +65,28 @@ export class Engine {
       backend: runtime.backend,
       configured: settings.threads,
       libuvPool: libuvThreadpoolSize,
+      persistentThreadpool: runtime.addon.kind === 'patched',
     });
     logger.info(
       {
         backend: runtime.backend,
+        addon: runtime.addon.kind,
+        addonReason: runtime.addon.reason,
         threads: threadChoice.threads ?? 'engine default',
         calibrate: threadChoice.calibrationCandidates ?? null,
         reason: threadChoice.reason,
+        batchThreads: threadChoice.batchThreads ?? 'as threads',
+        batchReason: threadChoice.batchReason,
         libuvThreadpoolSize,
       },
       'inference engine ready',
     );
     return new Engine(runtime, settings, logger, threadChoice, libuvThreadpoolSize);
+  }
+
+  /** Which native addon runs and why (LMX's patched build or node-llama-cpp's prebuilt binary). */
+  get addon(): AddonInfo {
+    return this.runtime.addon;
   }
 
   get backend(): Backend {
@@ -121,6 +131,8 @@ export class Engine {
         parallel: request.parallel,
         threads: threads.threads,
         threadsReason: threads.reason,
+        batchThreads: threads.batchThreads,
+        batchThreadsReason: threads.batchReason,
         batchSize: this.settings.batchSize || undefined,
         gpuLayers: request.gpuLayers,
       };
@@ -128,13 +140,20 @@ export class Engine {
         contextSize: options.contextSize,
         sequences: options.parallel,
         threads: options.threads,
+        batchThreads: options.batchThreads,
         batchSize: options.batchSize,
       });
+      const loaded = new LoadedModel(request.id, request.path, model, context, options, request.admission);
       this.logger.info(
-        { model: request.id, ...options, loadMs: Math.round(performance.now() - startedAt) },
+        {
+          model: request.id,
+          ...options,
+          threadpool: loaded.threadpool ?? 'not reported (prebuilt addon)',
+          loadMs: Math.round(performance.now() - startedAt),
+        },
         'model loaded',
       );
-      return new LoadedModel(request.id, request.path, model, context, options, request.admission);
+      return loaded;
     } catch (error) {
       await model.dispose();
       throw error;
@@ -146,8 +165,9 @@ export class Engine {
     if (!candidates || candidates.length < 2) return this.threadChoice;
     let choice = this.#calibrated.get(request.path);
     if (!choice) {
-      const result = await calibrateThreads(createContextProbeFactory(model, request.parallel), candidates);
-      choice = { threads: result.threads, reason: result.reason };
+      const probes = createContextProbeFactory(model, request.parallel, this.threadChoice.batchThreads);
+      const result = await calibrateThreads(probes, candidates);
+      choice = { ...this.threadChoice, threads: result.threads, reason: result.reason };
       this.#calibrated.set(request.path, choice);
       this.logger.info(
         { model: request.id, threads: choice.threads, measurements: result.measurements },

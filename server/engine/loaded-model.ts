@@ -17,6 +17,9 @@ export interface LoadOptions {
   threads: number | undefined;
   /** Why this thread count: the policy, the configuration or a calibration. */
   threadsReason: string;
+  /** Threads for batches of more than one token; undefined: as threads. */
+  batchThreads?: number;
+  batchThreadsReason?: string;
   batchSize?: number;
   gpuLayers?: number | 'auto';
 }
@@ -69,6 +72,11 @@ export class LoadedModel {
 
   get contextSize(): number {
     return this.context.contextSize;
+  }
+
+  /** The threads the addon really uses, and whether a persistent threadpool serves them (LMX's build only). */
+  get threadpool(): { persistent: boolean; threads: number; batchThreads: number } | undefined {
+    return this.context.threadpool;
   }
 
   /** Weights plus the context's state (KV cache and buffers), as node-llama-cpp reports them. */

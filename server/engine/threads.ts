@@ -1,14 +1,16 @@
 /**
- * Decode thread count per backend (measurements in bench/engine-study.md).
+ * Thread counts per backend and per phase (measurements in bench/engine-study.md).
  *
- * node-llama-cpp's prebuilt CPU binary has no OpenMP and attaches no persistent ggml threadpool, so every
- * llama_decode with threads > 1 creates and joins its worker threads. That alone is cheap; what collapses it is
- * that the addon runs each decode on whichever libuv pool thread is free, so consecutive decodes hop between
- * threads (and cores), and ggml's spin barriers then wait for descheduled workers: 3× slower than 1 thread on
- * a 2-vCPU machine, reproduced in plain C (bench/engine-study.md). With one libuv thread
- * (UV_THREADPOOL_SIZE=1, set before the process starts) decodes stay on one thread and 2 threads work, at the
- * price of file I/O queueing behind every decode. node-llama-cpp's default (max(4, cores)) is the worst choice
- * on small machines. On GPU backends the GPU does the work and node-llama-cpp's default stands unless configured.
+ * llama.cpp evaluates a batch of one token (a lone stream's decode) with `threads` and a batch of more (prompt
+ * evaluation, several streams in one step) with `batchThreads`. Prompt evaluation is compute-bound and gains from
+ * every core; a lone token's decode is small enough that the cost of waking and joining workers can exceed the gain.
+ *
+ * With LMX's build of the addon (engine-build.ts) each context has persistent ggml threadpools, one per phase, so
+ * both counts apply as set and more than one thread pays. node-llama-cpp's prebuilt binary has neither: one count
+ * for both phases, and every llama_decode with threads > 1 creates and joins its worker threads on whichever libuv
+ * pool thread runs it, so consecutive decodes hop between threads and ggml's spin barriers wait for descheduled
+ * workers — 3× slower than 1 thread on a 2-vCPU machine, reproduced in plain C (bench/native). That is why the
+ * prebuilt keeps 1 thread on ≤ 2 cores. On GPU backends the GPU does the work and node-llama-cpp's default stands.
  *
  * - `chooseThreads` is the pure policy (no I/O): configured > GPU default > CPU heuristic, plus the candidates
  *   worth calibrating on this CPU.
@@ -21,12 +23,16 @@ import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node
 import type { Backend } from './llama.ts';
 
 export interface ThreadChoice {
-  /** Undefined: leave node-llama-cpp's own default. */
+  /** Threads for single-token decodes. Undefined: leave node-llama-cpp's own default. */
   threads: number | undefined;
   /** For the startup log and deep health: which rule chose it. */
   reason: string;
   /** When set, calibrating among these at model load is worthwhile (CPU, chosen automatically, > 1 core). */
   calibrationCandidates?: readonly number[];
+  /** Threads for batches of more than one token (prompt evaluation, streams decoded together); undefined: as threads. */
+  batchThreads?: number;
+  /** Which rule chose batchThreads. */
+  batchReason: string;
 }
 
 export interface ThreadPolicyInput {
@@ -37,7 +43,16 @@ export interface ThreadPolicyInput {
   cpuCount?: number;
   /** Threads of libuv's pool, where the addon runs each decode; default libuvPoolSize(). */
   libuvPool?: number;
+  /** The addon attaches persistent threadpools per context and takes batch threads (LMX's build). */
+  persistentThreadpool?: boolean;
 }
+
+/**
+ * Decode threads on a 2-core CPU with persistent threadpools, before calibration (which keeps 2 only when it is
+ * ≥ 10 % faster at load). Measured on a shared 2-vCPU machine (bench/engine-study.md): 2 threads won on a quiet
+ * machine in the issue's run, lost (89 vs 127 tok/s) under load 7; 1 degrades gracefully, so it is the start.
+ */
+export const persistentPoolDecodeThreadsOnTwoCores = 1;
 
 /** libuv's pool size as libuv reads it (uv_threadpool init): 4, or atoi(UV_THREADPOOL_SIZE) with 0 → 1, ≤ 1024. */
 export function libuvPoolSize(env: NodeJS.ProcessEnv = process.env): number {
@@ -55,28 +70,64 @@ export function chooseThreads({
   configured,
   cpuCount = os.availableParallelism(),
   libuvPool = libuvPoolSize(),
+  persistentThreadpool = false,
 }: ThreadPolicyInput): ThreadChoice {
-  if (Number.isInteger(configured) && configured > 0)
-    return { threads: configured, reason: 'configured (engine.threads)' };
-  if (backend !== 'cpu')
-    return { threads: undefined, reason: `${backend}: the GPU does the work; node-llama-cpp's default` };
   const cores = Math.max(1, Math.floor(cpuCount));
-  if (cores === 1) return { threads: 1, reason: 'cpu: 1 core' };
+  const batch = batchThreadsFor(backend, cores, persistentThreadpool);
+  if (Number.isInteger(configured) && configured > 0)
+    return { threads: configured, reason: 'configured (engine.threads)', ...batch };
+  if (backend !== 'cpu')
+    return {
+      threads: undefined,
+      reason: `${backend}: the GPU does the work; node-llama-cpp's default`,
+      ...batch,
+    };
+  if (cores === 1) return { threads: 1, reason: 'cpu: 1 core', ...batch };
   const candidates = threadCandidates(cores);
+  if (persistentThreadpool) {
+    const threads =
+      cores <= 2 ? Math.min(cores, persistentPoolDecodeThreadsOnTwoCores) : Math.floor(cores / 2);
+    return {
+      threads,
+      reason: `cpu: ${cores} cores, persistent threadpool: ${threads} (calibrated at load among ${candidates.join(', ')})`,
+      calibrationCandidates: candidates,
+      ...batch,
+    };
+  }
   if (cores <= 2)
     return {
       threads: 1,
       reason:
         libuvPool === 1
           ? `cpu: ${cores} cores; decodes stay on libuv's one pool thread (UV_THREADPOOL_SIZE=1): 1 or ${cores} threads, calibrated`
-          : `cpu: ${cores} cores; decodes hop between libuv's ${libuvPool} pool threads, where more than 1 decode thread collapses (UV_THREADPOOL_SIZE=1 avoids it)`,
+          : `cpu: ${cores} cores, prebuilt addon (no persistent threadpool): decodes hop between libuv's ${libuvPool} pool threads, where more than 1 decode thread collapses (UV_THREADPOOL_SIZE=1 avoids it)`,
       calibrationCandidates: candidates,
+      ...batch,
     };
   const half = Math.floor(cores / 2);
   return {
     threads: half,
     reason: `cpu: ${cores} cores; half of them (unmeasured above 2 cores: calibrate)`,
     calibrationCandidates: candidates,
+    ...batch,
+  };
+}
+
+/** Batch threads: every core with persistent threadpools on the CPU; otherwise the decode count. */
+function batchThreadsFor(
+  backend: Backend,
+  cores: number,
+  persistentThreadpool: boolean,
+): Pick<ThreadChoice, 'batchThreads' | 'batchReason'> {
+  if (backend !== 'cpu') return { batchThreads: undefined, batchReason: `${backend}: as threads` };
+  if (!persistentThreadpool)
+    return {
+      batchThreads: undefined,
+      batchReason: 'prebuilt addon: one thread count for every phase (it cannot set batch threads)',
+    };
+  return {
+    batchThreads: cores,
+    batchReason: `every core (${cores}): prompt evaluation is compute-bound, and the persistent threadpool keeps its workers between batches`,
   };
 }
 
@@ -107,7 +158,8 @@ export interface CalibrationOptions {
   now?: () => number;
 }
 
-export interface CalibrationResult extends ThreadChoice {
+export interface CalibrationResult {
+  reason: string;
   threads: number;
   /** Median ms per decode step per candidate that could be measured. */
   measurements: { threads: number; msPerStep: number }[];
@@ -182,20 +234,27 @@ function median(values: readonly number[]): number {
 }
 
 /**
- * Probes for a loaded model: a small one-sequence context per candidate; a step is one decode of 1 token (a
- * lone stream) and one of `batchTokens` tokens (the server's parallel sequences, all busy), without sampling,
- * which is what the thread count changes: more threads often help a full batch more than a lone token.
+ * Probes for a loaded model: a small one-sequence context per candidate; a step is one decode of 1 token (a lone
+ * stream) and, unless batches have threads of their own (`batchThreads`, LMX's build), one of `batchTokens`
+ * tokens (the server's parallel sequences, all busy), without sampling: the phases the thread count changes.
  * History is cleared before it fills.
  */
 export function createContextProbeFactory(
   model: LlamaModel,
   batchTokens = 1,
+  batchThreads?: number,
   contextSize = 128,
 ): ThreadProbeFactory {
   const token: Token = model.tokens.bos ?? model.tokenize('a', false)[0] ?? (0 as Token);
-  const batch = Array.from({ length: Math.max(1, Math.min(batchTokens, 16)) }, () => token);
+  const batchLength = batchThreads === undefined ? Math.max(1, Math.min(batchTokens, 16)) : 1;
+  const batch = Array.from({ length: batchLength }, () => token);
   return async (threads) => {
-    const context: LlamaContext = await model.createContext({ contextSize, sequences: 1, threads });
+    const context: LlamaContext = await model.createContext({
+      contextSize,
+      sequences: 1,
+      threads,
+      batchThreads,
+    });
     const sequence: LlamaContextSequence = context.getSequence();
     return {
       async step() {

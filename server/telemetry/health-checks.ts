@@ -9,6 +9,9 @@ export interface ModelHealthFigures {
   parallel: number;
   threads: number | null;
   threadsReason: string;
+  batchThreads: number | null;
+  /** What the addon reports it runs with (LMX's build only). */
+  threadpool: { persistent: boolean; threads: number; batchThreads: number } | null;
   contextSize: number;
   memoryBytes: number;
   lastUsedAt: number;
@@ -21,8 +24,13 @@ export interface HealthSources {
     threads: number | null;
     calibrate: readonly number[] | null;
     threadsReason: string;
+    /** Threads for batches of more than one token (prompt evaluation); null: as threads. */
+    batchThreads: number | null;
+    batchThreadsReason: string;
     /** libuv's pool, where the addon runs every decode (UV_THREADPOOL_SIZE). */
     libuvThreadpoolSize: number;
+    /** Which native addon runs and why. */
+    addon: { kind: 'patched' | 'prebuilt'; reason: string; buildKey?: string };
   };
   models(): ModelHealthFigures[];
   /** Models that failed to load or to come back after a restart. */

@@ -4,7 +4,9 @@
  * Unpatched 3.21.1 re-enters its dispatch loop as soon as *some* sequences have re-queued, so with 4
  * concurrent generations each batch carries ~3 tokens (≈1.34 decodes per step). Our patch
  * (patches/node-llama-cpp+3.21.1.patch, applied by patch-package on postinstall) makes the loop wait one
- * dispatch-schedule turn for the sequences it just served. This test fails without the patch.
+ * dispatch-schedule turn for the sequences it just served, and lets go of the context lock between batches, so a
+ * reused sequence that must first erase its old tokens (under that lock) starts while the others generate
+ * instead of after they finish. These tests fail without the patch.
  *
  * Model: LMX_TEST_MODEL, else ../shared/models/stories260K.gguf; skipped with a printed reason if neither exists.
  */
@@ -106,6 +108,42 @@ describe.skipIf(modelPath == null)('batch dispatcher (patched node-llama-cpp)', 
       (i) => `Once upon a time${' there was a cat'.repeat(i)}`,
     );
     expect(sizes.slice(1)).toEqual(Array.from({ length: MAX_TOKENS - 1 }, () => STREAMS));
+  });
+
+  it('starts a reused sequence, which must erase its old tokens, while the other sequences generate', async () => {
+    const context = await model.createContext({ sequences: STREAMS, contextSize: 512, threads: 1 });
+    try {
+      const noEnd = new TokenBias(model.tokenizer);
+      if (model.tokens.eos != null) noEnd.set(model.tokens.eos, 'never');
+      const options = { temperature: 0, tokenBias: noEnd };
+      const reused = new LlamaCompletion({ contextSequence: context.getSequence() });
+      await reused.generateCompletion('Once upon a time', { ...options, maxTokens: 8 });
+      const longTokens = 300;
+      let othersTokens = 0;
+      let othersAtFirstToken: number | undefined;
+      const others = Array.from({ length: STREAMS - 1 }, (_, i) => {
+        const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
+        return completion.generateCompletion(`The cat number ${i}`, {
+          ...options,
+          maxTokens: longTokens,
+          onToken: () => void othersTokens++,
+        });
+      });
+      // Once the others are well into their generation, the reused sequence gets a prompt unlike its history.
+      while (othersTokens < 3 * 10) await new Promise((resolve) => setTimeout(resolve, 1));
+      const late = reused.generateCompletion('A dog sat on the mat', {
+        ...options,
+        maxTokens: 4,
+        onToken: () => void (othersAtFirstToken ??= othersTokens),
+      });
+      await Promise.all([...others, late]);
+      const total = (STREAMS - 1) * longTokens;
+      // Unpatched (lock held for as long as anything is queued) it starts only when the others have finished.
+      expect(othersAtFirstToken).toBeDefined();
+      expect(othersAtFirstToken).toBeLessThan(total / 2);
+    } finally {
+      await context.dispose();
+    }
   });
 
   it('decodes a single stream once per token on a multi-sequence context', async () => {

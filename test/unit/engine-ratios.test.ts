@@ -1,24 +1,51 @@
 import { describe, expect, it } from 'vitest';
-import { httpSample, peerFor } from '../../bench/engine-ratios.ts';
+import { decodeOverWallSpan, httpSample, peerFor } from '../../bench/engine-ratios.ts';
 import type { BenchResult } from '../../loadgen/bench-run.ts';
 
 describe('engine figures of the bench suite', () => {
-  it('adds concurrent streams’ decode rates, takes the median TTFT and counts short or failed requests', () => {
-    const request = (tpotMs: number, ttftMs: number, outputTokens: number, ok = true) => ({
-      tpotMs,
+  it('divides all streams’ decode tokens by the wall span, lists each stream’s TTFT and counts short or failed requests', () => {
+    const request = (
+      startMs: number,
+      ttftMs: number,
+      latencyMs: number,
+      outputTokens: number,
+      ok = true,
+    ) => ({
+      startMs,
       ttftMs,
+      latencyMs,
+      tpotMs: (latencyMs - ttftMs) / (outputTokens - 1),
       outputTokens,
       outcome: ok ? { class: 'ok' } : { class: 'error', code: 'stream_error' },
     });
     const result = {
-      settings: { maxTokens: 128 },
-      requests: [request(10, 30, 128), request(5, 50, 128), request(4, 40, 100), request(1, 1, 128, false)],
+      settings: { maxTokens: 101 },
+      requests: [
+        request(0, 30, 1030, 101),
+        request(0, 50, 1050, 101),
+        request(0, 40, 540, 51),
+        request(0, 1, 2, 101, false),
+      ],
     } as unknown as BenchResult;
     const sample = httpSample(result);
-    // 100 + 200 + 250 tok/s from the three that streamed; the failed one adds nothing.
-    expect(sample.decode).toBeCloseTo(550);
+    // 100 + 100 + 50 tokens after the first ones, from the earliest first token (30 ms) to the last end (1050 ms).
+    expect(sample.decode).toBeCloseTo((250 * 1000) / 1020);
     expect(sample.ttft).toBe(40);
+    expect(sample.ttftPerStream).toEqual([30, 40, 50]);
     expect(sample.failed).toBe(2);
+  });
+
+  it('counts streams that did not overlap at their serialized rate, not as the sum of their rates', () => {
+    // Three streams side by side for 1 s, the fourth gets its first token only when they have finished.
+    const overlapping = [0, 1, 2].map(() => ({ startMs: 0, ttftMs: 10, latencyMs: 1010, outputTokens: 101 }));
+    const stalled = { startMs: 0, ttftMs: 1010, latencyMs: 1510, outputTokens: 101 };
+    const rate = decodeOverWallSpan([...overlapping, stalled]);
+    // 400 tokens in 1.5 s, though the sum of the per-stream rates would say 3 × 100 + 200 = 500 tok/s.
+    expect(rate).toBeCloseTo(400 / 1.5);
+    expect(decodeOverWallSpan(overlapping)).toBeCloseTo(300);
+    // One stream: the usual 1000 ÷ TPOT.
+    expect(decodeOverWallSpan([stalled])).toBeCloseTo(200);
+    expect(decodeOverWallSpan([])).toBeNaN();
   });
 
   it('finds the peer of a model in LMX_PEER_URL, one URL for all or one per model', () => {

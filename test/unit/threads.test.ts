@@ -3,6 +3,7 @@ import {
   calibrateThreads,
   chooseThreads,
   libuvPoolSize,
+  persistentPoolDecodeThreadsOnTwoCores,
   threadCandidates,
   type ThreadProbe,
 } from '../../server/engine/threads.ts';
@@ -26,7 +27,7 @@ describe('chooseThreads', () => {
   });
 
   it('picks 1 thread on 1- and 2-core CPUs, offering 1 vs 2 for calibration on 2', () => {
-    expect(chooseThreads({ backend: 'cpu', configured: 0, cpuCount: 1 })).toEqual({
+    expect(chooseThreads({ backend: 'cpu', configured: 0, cpuCount: 1 })).toMatchObject({
       threads: 1,
       reason: 'cpu: 1 core',
     });
@@ -47,6 +48,39 @@ describe('chooseThreads', () => {
     const eight = chooseThreads({ backend: 'cpu', configured: 0, cpuCount: 8 });
     expect(eight.threads).toBe(4);
     expect(eight.calibrationCandidates).toEqual([1, 4, 7]);
+  });
+
+  it('with the prebuilt addon, batches run at the decode count: it cannot set batch threads', () => {
+    const two = chooseThreads({ backend: 'cpu', configured: 0, cpuCount: 2 });
+    expect(two.batchThreads).toBeUndefined();
+    expect(two.batchReason).toMatch(/prebuilt addon/);
+  });
+
+  it('with persistent threadpools, evaluates batches on every core and decodes on the calibrated count', () => {
+    const two = chooseThreads({ backend: 'cpu', configured: 0, cpuCount: 2, persistentThreadpool: true });
+    expect(two).toMatchObject({
+      threads: persistentPoolDecodeThreadsOnTwoCores,
+      batchThreads: 2,
+      calibrationCandidates: [1, 2],
+    });
+    expect(two.reason).toMatch(/persistent threadpool/);
+    expect(two.batchReason).toMatch(/every core \(2\)/);
+    const eight = chooseThreads({ backend: 'cpu', configured: 0, cpuCount: 8, persistentThreadpool: true });
+    expect(eight).toMatchObject({ threads: 4, batchThreads: 8, calibrationCandidates: [1, 4, 7] });
+    // A configured decode count leaves prompt evaluation on every core.
+    expect(
+      chooseThreads({ backend: 'cpu', configured: 1, cpuCount: 4, persistentThreadpool: true }),
+    ).toMatchObject({
+      threads: 1,
+      batchThreads: 4,
+    });
+    // The GPU does the work either way.
+    expect(
+      chooseThreads({ backend: 'metal', configured: 0, cpuCount: 8, persistentThreadpool: true }),
+    ).toMatchObject({
+      threads: undefined,
+      batchThreads: undefined,
+    });
   });
 
   it('treats invalid configured values and odd core counts as automatic', () => {
