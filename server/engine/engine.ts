@@ -1,10 +1,13 @@
 import type { LlamaModel } from 'node-llama-cpp';
 import type { Logger } from 'pino';
 import type { GpuChoice } from '../config/schema.ts';
+import type { ModelKind } from '../../shared/admin-api.ts';
 import type { AdmissionQueue } from '../resilience/admission-queue.ts';
+import { Embedder } from './embedder.ts';
+import { Ranker } from './ranker.ts';
 import { readModelFileInfo, type ModelFileInfo } from './gguf.ts';
 import { createLlamaRuntime, type Backend, type LlamaRuntime } from './llama.ts';
-import { LoadedModel, type LoadOptions } from './loaded-model.ts';
+import { LoadedModel, type LoadOptions, type ModelContexts } from './loaded-model.ts';
 import {
   calibrateThreads,
   chooseThreads,
@@ -28,6 +31,8 @@ export interface ModelFileLoad {
   contextSize: number;
   parallel: number;
   gpuLayers?: number;
+  /** Which kind of context to create (decided by the caller from the metadata and the load options). */
+  kind: ModelKind;
   /** The model's admission queue (its concurrency is `parallel`), owned by the caller. */
   admission: AdmissionQueue;
 }
@@ -121,17 +126,17 @@ export class Engine {
         batchSize: this.settings.batchSize || undefined,
         gpuLayers: request.gpuLayers,
       };
-      const context = await model.createContext({
-        contextSize: options.contextSize,
-        sequences: options.parallel,
-        threads: options.threads,
-        batchSize: options.batchSize,
-      });
+      const contexts = await createContexts(model, request.kind, options);
       this.logger.info(
-        { model: request.id, ...options, loadMs: Math.round(performance.now() - startedAt) },
+        {
+          model: request.id,
+          kind: request.kind,
+          ...options,
+          loadMs: Math.round(performance.now() - startedAt),
+        },
         'model loaded',
       );
-      return new LoadedModel(request.id, request.path, model, context, options, request.admission);
+      return new LoadedModel(request.id, request.path, model, contexts, options, request.admission);
     } catch (error) {
       await model.dispose();
       throw error;
@@ -140,6 +145,9 @@ export class Engine {
 
   async #threadsFor(request: ModelFileLoad, model: LlamaModel): Promise<ThreadChoice> {
     const candidates = this.threadChoice.calibrationCandidates;
+    // Calibration decodes a generation context; embedding and rank contexts keep the policy's count.
+    if (request.kind !== 'chat')
+      return { threads: this.threadChoice.threads ?? 1, reason: this.threadChoice.reason };
     if (!candidates || candidates.length < 2) return this.threadChoice;
     let choice = this.#calibrated.get(request.path);
     if (!choice) {
@@ -160,4 +168,27 @@ export class Engine {
     this.logger.info('inference engine stopped');
   }
 }
+/** The context a model of this kind works in: generation sequences, or embedding / ranking contexts. */
+async function createContexts(
+  model: LlamaModel,
+  kind: ModelKind,
+  options: LoadOptions,
+): Promise<ModelContexts> {
+  const shape = {
+    contextSize: options.contextSize,
+    parallel: options.parallel,
+    threads: options.threads,
+    batchSize: options.batchSize,
+  };
+  if (kind === 'embedding') return { kind, embedder: await Embedder.create(model, shape) };
+  if (kind === 'reranker') return { kind, ranker: await Ranker.create(model, shape) };
+  const context = await model.createContext({
+    contextSize: options.contextSize,
+    sequences: options.parallel,
+    threads: options.threads,
+    batchSize: options.batchSize,
+  });
+  return { kind, context };
+}
+
 export { InsufficientMemoryError } from 'node-llama-cpp';

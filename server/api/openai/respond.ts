@@ -57,7 +57,7 @@ export async function respondWithGeneration(
   inference: InferenceRequest,
   { models, context, inferenceTimeoutMs }: InferenceRoutesOptions,
 ): Promise<FastifyReply> {
-  const model = await models.forInference(inference.model);
+  const model = await models.forInference(inference.model, 'chat');
   const startedAt = performance.now();
   const clientGone = abortOnClientGone(reply);
   const stopped = AbortSignal.any([clientGone.signal, context.drain.signal]);
