@@ -11,6 +11,8 @@ import {
   ModelStateError,
   ModelUnavailableError,
 } from './models/errors.ts';
+import { ModelKindError } from './engine/loaded-model.ts';
+import { DimensionsUnsupportedError, InputTooLongError, InvalidTokenError } from './engine/embedder.ts';
 
 /**
  * Typed API errors. Every error a client sees has OpenAI's shape:
@@ -118,6 +120,13 @@ export const internalError = () =>
 export function fromDomainError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof ModelNotFoundError) return modelNotFound(error.model, error.detail);
+  if (error instanceof ModelKindError) return invalidRequest(error.message, 'model', 'model_kind_mismatch');
+  if (error instanceof InputTooLongError)
+    return invalidRequest(error.message, `input[${error.index}]`, 'input_too_long');
+  if (error instanceof DimensionsUnsupportedError)
+    return invalidRequest(error.message, 'dimensions', 'unsupported_parameter');
+  if (error instanceof InvalidTokenError)
+    return invalidRequest(error.message, `input[${error.index}]`, 'invalid_token');
   if (error instanceof ModelRefusedError) return invalidRequest(error.message, error.param, error.code);
   if (error instanceof ModelStateError) return conflict(error.message, error.code);
   if (error instanceof ModelUnavailableError) return unavailable(error.message, error.code, 1);

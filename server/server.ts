@@ -204,8 +204,8 @@ export class LmxServer {
     );
     lifecycle.phase = 'serving';
     // Startup (--model) and previous-run models load in the background while /readyz says `loading`.
-    void recovery.restore(({ path, contextSize, parallel, gpuLayers }) =>
-      models.load(path, { contextSize, parallel, gpuLayers }, 'restore'),
+    void recovery.restore(({ path, contextSize, parallel, gpuLayers, kind }) =>
+      models.load(path, { contextSize, parallel, gpuLayers, kind }, 'restore'),
     );
     return server;
   }

@@ -44,10 +44,16 @@ export interface HealthReport {
 }
 
 /** What POST /admin/models/load may change from the configured defaults (beside `model`). */
+/** What a model file is for: text generation, embeddings or reranking (each needs its own kind of context). */
+export const modelKinds = ['chat', 'embedding', 'reranker'] as const;
+export type ModelKind = (typeof modelKinds)[number];
+
 export interface LoadOptions {
   contextSize?: number;
   parallel?: number;
   gpuLayers?: number;
+  /** Overrides the kind read from the file's GGUF metadata. */
+  kind?: ModelKind;
 }
 
 export type ModelState = 'unloaded' | 'loading' | 'loaded' | 'unloading' | 'failed';
@@ -73,6 +79,8 @@ export interface ModelEntry {
   parameters: number | null;
   quantization: string | null;
   trainedContext: number | null;
+  /** The kind the model is (or would be) loaded as; null when the file cannot be read. */
+  kind: ModelKind | null;
   state: ModelState;
   error: string | null;
   loaded: LoadedModelView | null;

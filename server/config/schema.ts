@@ -76,6 +76,10 @@ export const ConfigSchema = Type.Object(
       {
         maxMessages: Type.Integer({ ...PositiveInt, default: 256 }),
         maxTokens: Type.Integer({ ...PositiveInt, default: 32_768 }),
+        /** Inputs of one /v1/embeddings request, documents of one /v1/rerank request. */
+        maxInputs: Type.Integer({ ...PositiveInt, default: 512 }),
+        /** Tokens of one embedding input or rerank document (client token arrays included). */
+        maxInputTokens: Type.Integer({ ...PositiveInt, default: 32_768 }),
         bodyLimitBytes: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024 }),
       },
       { default: {}, additionalProperties: false },

@@ -1,11 +1,14 @@
 import type { LlamaModel } from 'node-llama-cpp';
 import type { Logger } from 'pino';
 import type { GpuChoice } from '../config/schema.ts';
+import type { ModelKind } from '../../shared/admin-api.ts';
 import type { AdmissionQueue } from '../resilience/admission-queue.ts';
+import { Embedder } from './embedder.ts';
+import { Ranker } from './ranker.ts';
 import { validateGgufFile } from './gguf-validate.ts';
 import { readModelFileInfo, type ModelFileInfo } from './gguf.ts';
 import { createLlamaRuntime, type AddonInfo, type Backend, type LlamaRuntime } from './llama.ts';
-import { LoadedModel, type LoadOptions } from './loaded-model.ts';
+import { LoadedModel, type LoadOptions, type ModelContexts } from './loaded-model.ts';
 import {
   calibrateThreads,
   chooseThreads,
@@ -29,6 +32,8 @@ export interface ModelFileLoad {
   contextSize: number;
   parallel: number;
   gpuLayers?: number;
+  /** Which kind of context to create (decided by the caller from the metadata and the load options). */
+  kind: ModelKind;
   /** The model's admission queue (its concurrency is `parallel`), owned by the caller. */
   admission: AdmissionQueue;
 }
@@ -136,17 +141,12 @@ export class Engine {
         batchSize: this.settings.batchSize || undefined,
         gpuLayers: request.gpuLayers,
       };
-      const context = await model.createContext({
-        contextSize: options.contextSize,
-        sequences: options.parallel,
-        threads: options.threads,
-        batchThreads: options.batchThreads,
-        batchSize: options.batchSize,
-      });
-      const loaded = new LoadedModel(request.id, request.path, model, context, options, request.admission);
+      const contexts = await createContexts(model, request.kind, options);
+      const loaded = new LoadedModel(request.id, request.path, model, contexts, options, request.admission);
       this.logger.info(
         {
           model: request.id,
+          kind: request.kind,
           ...options,
           threadpool: loaded.threadpool ?? 'not reported (prebuilt addon)',
           loadMs: Math.round(performance.now() - startedAt),
@@ -162,6 +162,8 @@ export class Engine {
 
   async #threadsFor(request: ModelFileLoad, model: LlamaModel): Promise<ThreadChoice> {
     const candidates = this.threadChoice.calibrationCandidates;
+    // Calibration decodes a generation context; embedding and rank contexts keep the policy's count.
+    if (request.kind !== 'chat') return { ...this.threadChoice, threads: this.threadChoice.threads ?? 1 };
     if (!candidates || candidates.length < 2) return this.threadChoice;
     let choice = this.#calibrated.get(request.path);
     if (!choice) {
@@ -183,4 +185,28 @@ export class Engine {
     this.logger.info('inference engine stopped');
   }
 }
+/** The context a model of this kind works in: generation sequences, or embedding / ranking contexts. */
+async function createContexts(
+  model: LlamaModel,
+  kind: ModelKind,
+  options: LoadOptions,
+): Promise<ModelContexts> {
+  const shape = {
+    contextSize: options.contextSize,
+    parallel: options.parallel,
+    threads: options.threads,
+    batchSize: options.batchSize,
+  };
+  if (kind === 'embedding') return { kind, embedder: await Embedder.create(model, shape) };
+  if (kind === 'reranker') return { kind, ranker: await Ranker.create(model, shape) };
+  const context = await model.createContext({
+    contextSize: options.contextSize,
+    sequences: options.parallel,
+    threads: options.threads,
+    batchThreads: options.batchThreads,
+    batchSize: options.batchSize,
+  });
+  return { kind, context };
+}
+
 export { InsufficientMemoryError } from 'node-llama-cpp';

@@ -1,5 +1,6 @@
 import { GgmlType, GgufFileType, GgufInsights, readGgufFileInfo, type Llama } from 'node-llama-cpp';
 import { validateGgufFile } from './gguf-validate.ts';
+import { kindOfModelFile, type KindInfo } from './model-kind.ts';
 
 /** The shape of a load, for estimating what it costs before anything is allocated. */
 export interface LoadShape {
@@ -20,6 +21,8 @@ export interface ModelFileInfo {
   parameters: number | null;
   quantization: string | null;
   trainedContext: number | null;
+  /** From the metadata (see model-kind.ts); null when the file could not be read. */
+  kind: KindInfo | null;
   /** Null when the file is a readable GGUF; otherwise what is wrong with it. */
   error: string | null;
   /** node-llama-cpp's estimate of a load of this file; null when the file could not be read. */
@@ -38,6 +41,7 @@ export async function readModelFileInfo(file: string, llama: Llama | undefined):
       parameters: insights.totalParameters || null,
       quantization: quantizationName(info.metadata?.general?.file_type, insights.dominantTensorType),
       trainedContext: insights.trainContextSize ?? null,
+      kind: kindOfModelFile(info),
       error: insights.isSupportedByLlamaCpp
         ? null
         : `architecture '${String(architecture)}' is not supported by llama.cpp`,
@@ -54,6 +58,7 @@ export function unreadableModelFile(error: string): ModelFileInfo {
     parameters: null,
     quantization: null,
     trainedContext: null,
+    kind: null,
     error,
     estimate: null,
   };

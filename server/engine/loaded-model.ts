@@ -1,5 +1,8 @@
 import type { LlamaContext, LlamaModel } from 'node-llama-cpp';
+import type { ModelKind } from '../../shared/admin-api.ts';
 import type { AdmissionQueue } from '../resilience/admission-queue.ts';
+import type { Embedder } from './embedder.ts';
+import type { Ranker } from './ranker.ts';
 import {
   generateOnSequence,
   type GenerationConstraints,
@@ -22,6 +25,26 @@ export interface LoadOptions {
   batchThreadsReason?: string;
   batchSize?: number;
   gpuLayers?: number | 'auto';
+}
+
+/** The contexts of a loaded model, by what it is for. */
+export type ModelContexts =
+  | { kind: 'chat'; context: LlamaContext }
+  | { kind: 'embedding'; embedder: Embedder }
+  | { kind: 'reranker'; ranker: Ranker };
+
+/** A request needs a model of another kind than the one it names. */
+export class ModelKindError extends Error {
+  override readonly name = 'ModelKindError';
+  constructor(
+    readonly model: string,
+    readonly kind: ModelKind,
+    readonly wanted: ModelKind,
+  ) {
+    super(
+      `The model '${model}' is ${kind === 'embedding' ? 'an embedding model' : `a ${kind} model`}; this endpoint needs ${wanted === 'embedding' ? 'an embedding model' : `a ${wanted} model`}.`,
+    );
+  }
 }
 
 /** What a generation waits for and then gets: one sequence of the model's shared context (kept warm between requests). */
@@ -47,18 +70,61 @@ export class LoadedModel {
   generatedTokens = 0;
   #inflight = 0;
   #recentTtftMs: number[] = [];
-  readonly #sequences: SequencePool;
+  readonly #sequences: SequencePool | undefined;
 
   constructor(
     readonly id: string,
     readonly path: string,
     readonly model: LlamaModel,
-    readonly context: LlamaContext,
+    readonly contexts: ModelContexts,
     readonly options: LoadOptions,
     /** Bounds the requests waiting for one of the context's sequences (429 past it). */
     readonly admission: AdmissionQueue,
   ) {
-    this.#sequences = new SequencePool(context);
+    if (contexts.kind === 'chat') this.#sequences = new SequencePool(contexts.context);
+  }
+
+  get kind(): ModelKind {
+    return this.contexts.kind;
+  }
+
+  /** The generation context of a chat model. */
+  get context(): LlamaContext {
+    return this.#as('chat').context;
+  }
+
+  get embedder(): Embedder {
+    return this.#as('embedding').embedder;
+  }
+
+  get ranker(): Ranker {
+    return this.#as('reranker').ranker;
+  }
+
+  #as<K extends ModelKind>(kind: K): Extract<ModelContexts, { kind: K }> {
+    if (this.contexts.kind !== kind) throw new ModelKindError(this.id, this.contexts.kind, kind);
+    return this.contexts as Extract<ModelContexts, { kind: K }>;
+  }
+
+  /**
+   * Runs embedding or rank work under the model's admission (the same bounded queue and 429s as
+   * generations), keeping the activity figures, LRU clock and TTL right.
+   */
+  async admitted<T>(signal: AbortSignal, work: () => Promise<T>, onAdmitted?: () => void): Promise<T> {
+    this.#inflight++;
+    try {
+      const release = await this.admission.acquire(signal);
+      onAdmitted?.();
+      try {
+        this.lastUsedAt = Date.now();
+        return await work();
+      } finally {
+        release();
+      }
+    } finally {
+      this.#inflight--;
+      this.lastUsedAt = Date.now();
+    }
   }
 
   get inflight(): number {
@@ -67,21 +133,23 @@ export class LoadedModel {
 
   /** Sequences generations hold now (idle ones keep their tokens for the next request: prompt cache). */
   get busySequences(): number {
-    return this.#sequences.busy;
+    return this.#sequences?.busy ?? 0;
   }
 
   get contextSize(): number {
-    return this.context.contextSize;
+    const { contexts } = this;
+    if (contexts.kind === 'chat') return contexts.context.contextSize;
+    return contexts.kind === 'embedding' ? contexts.embedder.contextSize : contexts.ranker.contextSize;
   }
 
   /** The threads the addon really uses, and whether a persistent threadpool serves them (LMX's build only). */
   get threadpool(): { persistent: boolean; threads: number; batchThreads: number } | undefined {
-    return this.context.threadpool;
+    return this.contexts.kind === 'chat' ? this.contexts.context.threadpool : undefined;
   }
 
-  /** Weights plus the context's state (KV cache and buffers), as node-llama-cpp reports them. */
+  /** Weights plus the context's state (KV cache and buffers) as node-llama-cpp reports them; weights only for embedding and rank contexts, which do not report theirs. */
   get memoryBytes(): number {
-    return this.model.size + this.context.stateSize;
+    return this.model.size + (this.contexts.kind === 'chat' ? this.contexts.context.stateSize : 0);
   }
 
   /** Waits for a free sequence (bounded queue), then generates on it; the sequence is always given back. */
@@ -91,6 +159,8 @@ export class LoadedModel {
     hooks: RunHooks,
     constraints: GenerationConstraints = {},
   ): GenerationRun {
+    const sequences = this.#sequences;
+    if (!sequences) throw new ModelKindError(this.id, this.kind, 'chat');
     this.#inflight++;
     const admitted = this.admission.acquire(hooks.signal);
     const result = (async () => {
@@ -100,7 +170,7 @@ export class LoadedModel {
           this.lastUsedAt = Date.now();
           const timeout = AbortSignal.timeout(hooks.timeoutMs);
           const signal = AbortSignal.any([hooks.signal, timeout]);
-          const sequence = this.#sequences.take(input);
+          const sequence = sequences.take(input);
           let result: GenerationResult;
           // Counted live, so throughput figures move while a long generation runs; squared with the
           // exact count at the end.
@@ -124,10 +194,10 @@ export class LoadedModel {
             );
           } catch (error) {
             // A generation that failed (not one that was stopped) may leave the sequence's state half-done.
-            await this.#sequences.discard(sequence);
+            await sequences.discard(sequence);
             throw error;
           }
-          this.#sequences.release(sequence, historyAfter(input, result));
+          sequences.release(sequence, historyAfter(input, result));
           this.generatedTokens += result.completionTokens - counted;
           if (result.timeToFirstTokenMs !== undefined) this.#recentTtftMs.push(result.timeToFirstTokenMs);
           return timeout.aborted && !hooks.signal.aborted ? { ...result, cause: 'timeout' as const } : result;
@@ -152,7 +222,10 @@ export class LoadedModel {
   /** Frees the context and the weights; safe to call twice. */
   dispose(): Promise<void> {
     this.#disposed ??= (async () => {
-      await this.context.dispose();
+      const { contexts } = this;
+      if (contexts.kind === 'chat') await contexts.context.dispose();
+      else if (contexts.kind === 'embedding') await contexts.embedder.dispose();
+      else await contexts.ranker.dispose();
       await this.model.dispose();
     })();
     return this.#disposed;

@@ -1,13 +1,19 @@
 import { unlink } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
-import type { LoadedModelView, LoadOptions, ModelEntry, ModelState } from '../../shared/admin-api.ts';
+import type {
+  LoadedModelView,
+  LoadOptions,
+  ModelEntry,
+  ModelKind,
+  ModelState,
+} from '../../shared/admin-api.ts';
 import type { EventBus } from '../runtime/events.ts';
 import type { ModelCounts } from '../runtime/lifecycle.ts';
 import type { PersistedModel } from '../persistence/runtime-state.ts';
 import { InsufficientMemoryError, type Engine } from '../engine/engine.ts';
 import { AdmissionQueue } from '../resilience/admission-queue.ts';
-import type { LoadedModel } from '../engine/loaded-model.ts';
+import { ModelKindError, type LoadedModel } from '../engine/loaded-model.ts';
 import type { LibraryModel, ModelLibrary } from './library.ts';
 import {
   ModelLoadError,
@@ -122,8 +128,17 @@ export class ModelManager {
     return samples.length === 0 ? null : samples.reduce((sum, value) => sum + value, 0) / samples.length;
   }
 
-  /** The model a /v1 request names, loading it first if it is in the library and jitLoad is on. */
-  async forInference(id: string): Promise<LoadedModel> {
+  /**
+   * The model a /v1 request names, loading it first if it is in the library and jitLoad is on. With
+   * `wanted`, a model of another kind is a ModelKindError (before any just-in-time load).
+   */
+  async forInference(id: string, wanted?: ModelKind): Promise<LoadedModel> {
+    const model = await this.#forInference(id, wanted);
+    if (wanted && model.kind !== wanted) throw new ModelKindError(model.id, model.kind, wanted);
+    return model;
+  }
+
+  async #forInference(id: string, wanted: ModelKind | undefined): Promise<LoadedModel> {
     const record = this.#records.get(id);
     if (record?.state === 'loaded' && record.loaded) {
       record.loaded.lastUsedAt = Date.now();
@@ -136,7 +151,9 @@ export class ModelManager {
       );
     }
     if (!record?.loading) {
-      await this.options.library.resolve(id);
+      const model = await this.options.library.resolve(id);
+      const kind = (await this.options.library.info(model)).kind?.kind;
+      if (wanted && kind && kind !== wanted) throw new ModelKindError(model.id, kind, wanted);
       if (!this.options.settings().jitLoad) {
         throw new ModelNotFoundError(
           id,
@@ -153,15 +170,19 @@ export class ModelManager {
   }
 
   /** Models clients may name: the loaded ones, and with jitLoad every library model. */
-  listForClients(): { id: string; createdMs: number }[] {
-    const listed = new Map<string, number>();
-    for (const [id, record] of this.#records) if (record.loaded) listed.set(id, record.loaded.loadedAt);
+  async listForClients(): Promise<{ id: string; createdMs: number; kind: ModelKind | null }[]> {
+    const listed = new Map<string, { createdMs: number; kind: ModelKind | null }>();
+    for (const [id, record] of this.#records) {
+      if (record.loaded) listed.set(id, { createdMs: record.loaded.loadedAt, kind: record.loaded.kind });
+    }
     if (this.options.settings().jitLoad) {
       for (const model of this.options.library.lastScan.models) {
-        if (!listed.has(model.id) && !model.problem) listed.set(model.id, 0);
+        if (listed.has(model.id) || model.problem) continue;
+        const kind = (await this.options.library.info(model)).kind?.kind ?? null;
+        listed.set(model.id, { createdMs: 0, kind });
       }
     }
-    return [...listed].map(([id, createdMs]) => ({ id, createdMs }));
+    return [...listed].map(([id, entry]) => ({ id, ...entry }));
   }
 
   async list(): Promise<ModelEntry[]> {
@@ -304,6 +325,7 @@ export class ModelManager {
       gpuLayers: overrides.gpuLayers,
       batchSize: config.engine.batchSize || undefined,
     };
+    const kind = overrides.kind ?? info.kind?.kind ?? 'chat';
     const need = info.estimate(shape, engine.backend !== 'cpu');
     const settings = this.options.settings();
     const plan = planFit(need, this.#budgetModels(), await engine.memoryAvailability(), settings.memory);
@@ -328,6 +350,7 @@ export class ModelManager {
         contextSize: shape.contextSize,
         parallel: shape.parallel,
         gpuLayers: shape.gpuLayers,
+        kind,
         admission: new AdmissionQueue({ ...config.queue, concurrency: shape.parallel }),
       });
     } catch (error) {
@@ -428,6 +451,7 @@ export class ModelManager {
       parameters: info?.parameters ?? null,
       quantization: info?.quantization ?? null,
       trainedContext: info?.trainedContext ?? null,
+      kind: record?.loaded?.kind ?? info?.kind?.kind ?? null,
       state: record?.state ?? 'unloaded',
       error: record?.error ?? (record ? null : (info?.error ?? null)),
       loaded: record?.loaded ? loadedView(record) : null,

@@ -1,4 +1,5 @@
 import { mkdir, readFile, rename } from 'node:fs/promises';
+import { modelKinds } from '../../shared/admin-api.ts';
 import path from 'node:path';
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
@@ -11,6 +12,7 @@ const PersistedModel = Type.Object({
   contextSize: Type.Optional(Type.Integer({ minimum: 1 })),
   parallel: Type.Optional(Type.Integer({ minimum: 1 })),
   gpuLayers: Type.Optional(Type.Integer({ minimum: 0 })),
+  kind: Type.Optional(Type.Enum([...modelKinds])),
 });
 export type PersistedModel = Static<typeof PersistedModel>;
 

@@ -46,6 +46,7 @@ export class Metrics {
   readonly #cachedPromptTokens;
   readonly #generatedTokens;
   readonly #rejected;
+  readonly #embeddedTokens;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -92,6 +93,12 @@ export class Metrics {
     this.#generatedTokens = new client.Counter({
       name: 'lmx_generated_tokens_total',
       help: 'Output tokens generated.',
+      labelNames: ['model'] as const,
+      registers,
+    });
+    this.#embeddedTokens = new client.Counter({
+      name: 'lmx_embedded_tokens_total',
+      help: 'Tokens evaluated for embeddings and reranking, by model (on this node or a helper).',
       labelNames: ['model'] as const,
       registers,
     });
@@ -211,6 +218,10 @@ export class Metrics {
     if (sample.timePerOutputTokenSeconds !== undefined) {
       this.#tpot.observe({ model }, sample.timePerOutputTokenSeconds);
     }
+  }
+
+  observeEmbedding(model: string, tokens: number): void {
+    this.#embeddedTokens.inc({ model }, tokens);
   }
 
   reject(reason: RejectionReason): void {

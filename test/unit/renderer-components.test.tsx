@@ -83,6 +83,7 @@ const model: ModelEntry = {
   parameters: 13_000_000_000,
   quantization: 'Q4_K_M',
   trainedContext: 8192,
+  kind: 'chat',
   state: 'unloaded',
   error: null,
   loaded: null,

@@ -12,6 +12,7 @@ export type {
   ModelEntry,
   ModelState,
 } from '../../../shared/admin-api.ts';
+import { modelKinds } from '../../../shared/admin-api.ts';
 
 const ModelName = Type.String({ minLength: 1, maxLength: 1024 });
 
@@ -21,6 +22,7 @@ export const LoadModelBody = Type.Object(
     contextSize: Type.Optional(Type.Integer({ minimum: 64, maximum: 1_048_576 })),
     parallel: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
     gpuLayers: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+    kind: Type.Optional(Type.Enum([...modelKinds])),
   },
   { additionalProperties: false },
 );

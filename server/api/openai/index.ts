@@ -5,6 +5,7 @@ import { bearerToken, keysMatch } from '../auth.ts';
 import type { AdminKeyHolder } from '../../persistence/admin-key.ts';
 import { chatCompletionsRoute } from './chat-completions.ts';
 import { completionsRoute } from './completions.ts';
+import { embeddingRoutes } from './embeddings.ts';
 import { modelsRoute } from './models.ts';
 import type { InferenceRoutesOptions } from './options.ts';
 
@@ -61,4 +62,5 @@ export const openAiRoutes: FastifyPluginAsyncTypebox<OpenAiScopeOptions> = async
   await app.register(modelsRoute, routeOptions);
   await app.register(chatCompletionsRoute, routeOptions);
   await app.register(completionsRoute, routeOptions);
+  await app.register(embeddingRoutes, routeOptions);
 };

@@ -1,3 +1,4 @@
+import type { ModelKind } from '../../../shared/admin-api.ts';
 import type { LoadedModel } from '../../engine/loaded-model.ts';
 import type { Drain } from '../../resilience/drain.ts';
 import type { Metrics } from '../../telemetry/metrics.ts';
@@ -6,9 +7,9 @@ import type { RequestLimits } from './schema.ts';
 /** What the /v1 routes need of the model side of the server. */
 export interface InferenceModels {
   /** The model a request names, ready to generate (or a typed not-found / state / unavailable error). */
-  forInference(id: string): LoadedModel | Promise<LoadedModel>;
-  /** The models a client may name. */
-  listForClients(): { id: string; createdMs: number }[];
+  forInference(id: string, wanted?: ModelKind): LoadedModel | Promise<LoadedModel>;
+  /** The models a client may name, with their kind when known. */
+  listForClients(): Promise<{ id: string; createdMs: number; kind: ModelKind | null }[]>;
 }
 
 /** Server-wide collaborators of every generation. */

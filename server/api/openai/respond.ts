@@ -72,7 +72,7 @@ export async function respondWithGeneration(
   inference: InferenceRequest,
   { models, context, inferenceTimeoutMs }: InferenceRoutesOptions,
 ): Promise<FastifyReply> {
-  const model = await models.forInference(inference.model);
+  const model = await models.forInference(inference.model, 'chat');
   const startedAt = performance.now();
   const clientGone = abortOnClientGone(reply);
   // One choice refused (queue full) stops its siblings.

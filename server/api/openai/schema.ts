@@ -9,6 +9,8 @@ import Type, { type Static, type TSchema } from 'typebox';
 export interface RequestLimits {
   maxMessages: number;
   maxTokens: number;
+  maxInputs: number;
+  maxInputTokens: number;
 }
 
 const nullable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
