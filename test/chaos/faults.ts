@@ -14,6 +14,8 @@ export interface FaultReport {
   worstClientNoticeMs: number;
   clients: number;
   lostAcknowledgedLoads: number;
+  /** Restarts that found a crash loop, came up in safe mode and were let out of it. */
+  safeModeExits: number;
   byPoint: Record<string, number>;
 }
 
@@ -41,6 +43,7 @@ export async function killAtRandomPoints(options: { rounds: number; seed: number
     worstClientNoticeMs: 0,
     clients: 0,
     lostAcknowledgedLoads: 0,
+    safeModeExits: 0,
     byPoint: {},
   };
   const dataDir = await makeDataDir();
@@ -97,6 +100,15 @@ export async function killAtRandomPoints(options: { rounds: number; seed: number
       for (const at of noticed)
         report.worstClientNoticeMs = Math.max(report.worstClientNoticeMs, Math.max(0, at - killedAt));
       server = await spawnServer(smallServerArgs(dataDir, ADMIN_KEY), adminHeavyEnv);
+      // Kills in quick succession are a crash loop: the server comes up in safe mode, loading nothing,
+      // until told to leave it; leaving must bring the acknowledged models back.
+      const state = (await adminCall(server.url, ADMIN_KEY, 'GET', '/admin/state')).body as {
+        safeMode?: { active?: boolean };
+      };
+      if (state.safeMode?.active) {
+        await adminCall(server.url, ADMIN_KEY, 'POST', '/admin/safe-mode/exit');
+        report.safeModeExits++;
+      }
       const loaded = await waitForLoaded(server, acknowledged);
       const missing = [...acknowledged].filter((id) => !loaded.includes(id));
       report.lostAcknowledgedLoads += missing.length;
