@@ -4,7 +4,7 @@
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { killAtRandomPoints } from './faults.ts';
-import { fuzzEveryRoute } from './fuzz.ts';
+import { fuzzEveryRoute, openFinding } from './fuzz.ts';
 import { testModelPath } from '../fixtures/models.ts';
 import { startTestServer } from '../helpers/server.ts';
 
@@ -37,6 +37,7 @@ const lmx = await startTestServer({
   rateLimit: { exemptLoopback: true },
 });
 let fuzzCases = 0;
+const known: Record<string, number> = {};
 try {
   const model = (await lmx.openai.models.list()).data[0]!.id;
   for (let round = 0; Date.now() < deadline; round++) {
@@ -55,11 +56,14 @@ try {
       },
     );
     fuzzCases += report.cases;
+    for (const [name, count] of Object.entries(report.knownDefects)) known[name] = (known[name] ?? 0) + count;
   }
 } finally {
   await lmx.stop();
 }
-console.log(`fuzz: ${fuzzCases} cases, no 5xx, every error in the API error shape`);
+console.log(
+  `fuzz: ${fuzzCases} cases, no 5xx and every error in the API error shape but open findings ${JSON.stringify(known)}`,
+);
 console.log(
   `load average at the end ${loadavg()
     .map((load) => load.toFixed(1))
