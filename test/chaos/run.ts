@@ -52,6 +52,7 @@ try {
       {
         seed: seed + round,
         runsPerRoute: 100,
+        known: openFinding,
         skip: (route) => (route.url === '/admin/events' ? 'endless feed' : undefined),
       },
     );
