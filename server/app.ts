@@ -11,6 +11,7 @@ import { adminRoutes } from './api/admin/index.ts';
 import type { AdminModelServices } from './api/admin/services.ts';
 import type { ModelManager } from './models/model-manager.ts';
 import { uiRoutes } from './api/ui.ts';
+import { recordRouteSchemas } from './api/route-schemas.ts';
 import { bearerToken, keysMatch } from './api/auth.ts';
 import type { Lifecycle } from './runtime/lifecycle.ts';
 import type { AdminKeyHolder } from './persistence/admin-key.ts';
@@ -68,6 +69,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     metrics.observeRequest(routeLabel(request), request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
   installErrorHandling(app);
+  recordRouteSchemas(app);
 
   await app.register(healthRoutes, {
     lifecycle: services.lifecycle,

@@ -1,0 +1,79 @@
+// The long form of the reliability suite: `npm run chaos -- --minutes N`. Kill -9 rounds, then fuzzing,
+// until the time is spent; prints the figures the README's Reliability section quotes.
+
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { killAtRandomPoints } from './faults.ts';
+import { fuzzEveryRoute, openFinding } from './fuzz.ts';
+import { testModelPath } from '../fixtures/models.ts';
+import { startTestServer } from '../helpers/server.ts';
+
+const { values } = parseArgs({
+  options: { minutes: { type: 'string', default: '5' }, seed: { type: 'string' } },
+});
+const deadline = Date.now() + Number(values.minutes) * 60_000;
+const seed = Number(values.seed ?? Date.now() % 2 ** 31);
+console.log(
+  `chaos: ${values.minutes} min, seed ${seed}, load average ${loadavg()
+    .map((load) => load.toFixed(1))
+    .join(' ')}`,
+);
+
+const faults = { injected: 0, survived: 0, lostAcknowledgedLoads: 0, worstClientNoticeMs: 0 };
+while (Date.now() < deadline - (Number(values.minutes) * 60_000) / 2) {
+  const report = await killAtRandomPoints({ rounds: 5, seed: seed + faults.injected });
+  faults.injected += report.injected;
+  faults.survived += report.survived;
+  faults.lostAcknowledgedLoads += report.lostAcknowledgedLoads;
+  faults.worstClientNoticeMs = Math.max(faults.worstClientNoticeMs, report.worstClientNoticeMs);
+}
+console.log(`faults: ${JSON.stringify(faults)}`);
+
+const apiKey = 'chaos-api-key-0123456789';
+const lmx = await startTestServer({
+  startupModels: [await testModelPath()],
+  apiKey,
+  limits: { maxTokens: 16 },
+  rateLimit: { exemptLoopback: true },
+});
+let fuzzCases = 0;
+const known: Record<string, number> = {};
+try {
+  const model = (await lmx.openai.models.list()).data[0]!.id;
+  for (let round = 0; Date.now() < deadline; round++) {
+    const report = await fuzzEveryRoute(
+      {
+        app: lmx.server.app,
+        url: lmx.url,
+        adminKey: () => lmx.server.adminKey.current,
+        apiKey,
+        hints: { model: [model], id: [model] },
+      },
+      {
+        seed: seed + round,
+        runsPerRoute: 100,
+        known: openFinding,
+        skip: (route) => (route.url === '/admin/events' ? 'endless feed' : undefined),
+      },
+    );
+    fuzzCases += report.cases;
+    for (const [name, count] of Object.entries(report.knownDefects)) known[name] = (known[name] ?? 0) + count;
+  }
+} finally {
+  await lmx.stop();
+}
+console.log(
+  `fuzz: ${fuzzCases} cases, no 5xx and every error in the API error shape but open findings ${JSON.stringify(known)}`,
+);
+console.log(
+  `load average at the end ${loadavg()
+    .map((load) => load.toFixed(1))
+    .join(' ')}`,
+);
+process.exit(
+  faults.survived === faults.injected &&
+    faults.lostAcknowledgedLoads === 0 &&
+    faults.worstClientNoticeMs < 1_000
+    ? 0
+    : 1,
+);
