@@ -13,6 +13,8 @@
  * wrapper's own function-calling format, grammar-constrained by node-llama-cpp.
  */
 import { randomInt, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import {
   LlamaChat,
   LlamaCompletion,
@@ -299,13 +301,28 @@ export function checkConstraints(constraints: GenerationConstraints): void {
     toGrammarSchema(constraints.output.schema, 'response_format.json_schema.schema');
 }
 
+let jsonObjectGrammarText: Promise<string> | undefined;
+
+/**
+ * llama.cpp's JSON grammar (its root is an object), read from the copy node-llama-cpp ships.
+ * `llama.getGrammarFor('json')` looks for it beside the llama.cpp source clone when a local build runs,
+ * and LMX's build is restored without that clone.
+ */
+function jsonObjectGrammar(): Promise<string> {
+  jsonObjectGrammarText ??= readFile(
+    fileURLToPath(new URL('../llama/grammars/json.gbnf', import.meta.resolve('node-llama-cpp'))),
+    'utf8',
+  );
+  return jsonObjectGrammarText;
+}
+
 async function outputGrammar(
   model: LlamaModel,
   constraints: GenerationConstraints,
 ): Promise<LlamaGrammar | undefined> {
   const output = constraints.output;
   if (!output) return undefined;
-  if (output.kind === 'json') return model.llama.getGrammarFor('json');
+  if (output.kind === 'json') return model.llama.createGrammar({ grammar: await jsonObjectGrammar() });
   return model.llama.createGrammarForJsonSchema(
     toGrammarSchema(output.schema, 'response_format.json_schema.schema') as never,
   );

@@ -162,8 +162,15 @@ describe.skipIf(missing.length > 0)('three LMX nodes behind HAProxy, scraped by 
     // address, which is also the test's) names another client, limited to 60 a minute on its node.
     let limited: Response | undefined;
     for (let i = 0; i < 70 && !limited; i++) {
-      const response = await fetch(`${frontDoor}/v1/models`, {
-        headers: { 'x-forwarded-for': '10.9.9.9', 'x-lmx-client': 'rate-limited' },
+      // An unknown model is a quick 404 that counts against the limit (/v1/models does not).
+      const response = await fetch(`${frontDoor}/v1/completions`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-forwarded-for': '10.9.9.9',
+          'x-lmx-client': 'rate-limited',
+        },
+        body: JSON.stringify({ model: 'none', prompt: 'a' }),
       });
       await response.text();
       if (response.status === 429) limited = response;

@@ -40,10 +40,16 @@ describe('per-IP rate limits', () => {
 
   it('behind a trusted proxy, limits each client named by X-Forwarded-For, not the proxy', async () => {
     lmx = await startTestServer({ rateLimit: { inferencePerMinute: 1 }, trustProxy: ['127.0.0.1'] });
-    const from = (client: string) => get(`${lmx!.url}/v1/models`, { 'x-forwarded-for': client });
-    expect((await from('10.0.0.1')).status).toBe(200);
+    // An unknown model is a quick 404 that counts (/v1/models does not).
+    const from = (client: string) =>
+      fetch(`${lmx!.url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
+        body: JSON.stringify({ model: 'none', prompt: 'a' }),
+      });
+    expect((await from('10.0.0.1')).status).toBe(404);
     expect((await from('10.0.0.1')).status).toBe(429);
-    expect((await from('10.0.0.2')).status).toBe(200);
+    expect((await from('10.0.0.2')).status).toBe(404);
   });
 
   it('never limits /healthz, /readyz or /metrics', async () => {

@@ -17,7 +17,7 @@ describe('loadConfig', () => {
       gpu: 'auto',
       queue: { maxQueued: 64, timeoutMs: 30_000 },
       inference: { timeoutMs: 300_000 },
-      rateLimit: { inferencePerMinute: 60, adminPerMinute: 10, exemptLoopback: false },
+      rateLimit: { inferencePerMinute: 60, adminPerMinute: 10, exemptLoopback: true },
       shedding: { memoryThreshold: 0.95 },
       limits: { maxMessages: 256, maxTokens: 32_768, bodyLimitBytes: 4 * 1024 * 1024 },
       drainTimeoutMs: 30_000,
