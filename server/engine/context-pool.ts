@@ -4,7 +4,42 @@
  * sequence 0 only (AddonContext::GetEmbedding), so one context cannot evaluate several inputs in one
  * decode; `parallel` contexts evaluate a request's inputs side by side instead.
  */
+export interface PoolShape {
+  contextSize: number;
+  /** Contexts evaluating side by side. */
+  parallel: number;
+  threads: number | undefined;
+  batchSize?: number;
+}
+
+/** The options each context of a pool is created with. */
+export interface PoolContextOptions {
+  contextSize: number;
+  threads: number;
+  batchSize: number;
+}
+
 export class ContextPool<T extends { dispose(): Promise<void> }> {
+  /** `shape.parallel` contexts made by `create`; if one fails, those already made are disposed. */
+  static async create<T extends { dispose(): Promise<void> }>(
+    shape: PoolShape,
+    create: (options: PoolContextOptions) => Promise<T>,
+  ): Promise<ContextPool<T>> {
+    const options = {
+      contextSize: shape.contextSize,
+      threads: shape.threads ?? 0,
+      batchSize: shape.batchSize ?? shape.contextSize,
+    };
+    const contexts: T[] = [];
+    try {
+      for (let index = 0; index < shape.parallel; index++) contexts.push(await create(options));
+    } catch (error) {
+      await Promise.all(contexts.map((context) => context.dispose()));
+      throw error;
+    }
+    return new ContextPool(contexts);
+  }
+
   readonly #free: T[];
   readonly #waiting: ((context: T) => void)[] = [];
 

@@ -1,17 +1,9 @@
 import type { LlamaEmbeddingContext, LlamaModel, Token } from 'node-llama-cpp';
-import { ContextPool } from './context-pool.ts';
+import { ContextPool, type PoolShape } from './context-pool.ts';
 import { kindOfModelFile } from './model-kind.ts';
 
 /** One input of an embedding request: text, or token ids as the client tokenized it. */
 export type EmbeddingInput = string | readonly number[];
-
-export interface PoolShape {
-  contextSize: number;
-  /** Contexts evaluating side by side. */
-  parallel: number;
-  threads: number | undefined;
-  batchSize?: number;
-}
 
 /** Tokens a model's input becomes, and whether they were cut to fit. */
 export interface PreparedInput {
@@ -105,22 +97,8 @@ export class Embedder {
   }
 
   static async create(model: LlamaModel, shape: PoolShape): Promise<Embedder> {
-    const contexts: LlamaEmbeddingContext[] = [];
-    try {
-      for (let index = 0; index < shape.parallel; index++) {
-        contexts.push(
-          await model.createEmbeddingContext({
-            contextSize: shape.contextSize,
-            threads: shape.threads ?? 0,
-            batchSize: shape.batchSize ?? shape.contextSize,
-          }),
-        );
-      }
-    } catch (error) {
-      await Promise.all(contexts.map((context) => context.dispose()));
-      throw error;
-    }
-    return new Embedder(model, shape.contextSize, new ContextPool(contexts));
+    const pool = await ContextPool.create(shape, (options) => model.createEmbeddingContext(options));
+    return new Embedder(model, shape.contextSize, pool);
   }
 
   /** Every input's tokens and evaluated length; too long: InputTooLongError, unless `truncate` cuts it. */

@@ -1,6 +1,6 @@
 import type { LlamaModel, LlamaRankingContext, Token } from 'node-llama-cpp';
-import { ContextPool } from './context-pool.ts';
-import { InputTooLongError, type PoolShape } from './embedder.ts';
+import { ContextPool, type PoolShape } from './context-pool.ts';
+import { InputTooLongError } from './embedder.ts';
 
 export interface PreparedDocument {
   tokens: Token[];
@@ -20,22 +20,8 @@ export class Ranker {
   ) {}
 
   static async create(model: LlamaModel, shape: PoolShape): Promise<Ranker> {
-    const contexts: LlamaRankingContext[] = [];
-    try {
-      for (let index = 0; index < shape.parallel; index++) {
-        contexts.push(
-          await model.createRankingContext({
-            contextSize: shape.contextSize,
-            threads: shape.threads ?? 0,
-            batchSize: shape.batchSize ?? shape.contextSize,
-          }),
-        );
-      }
-    } catch (error) {
-      await Promise.all(contexts.map((context) => context.dispose()));
-      throw error;
-    }
-    return new Ranker(model, shape.contextSize, new ContextPool(contexts));
+    const pool = await ContextPool.create(shape, (options) => model.createRankingContext(options));
+    return new Ranker(model, shape.contextSize, pool);
   }
 
   /** The query's tokens and each document's; a pair longer than the context is refused or cut (`truncate`). */
