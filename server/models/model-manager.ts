@@ -488,6 +488,7 @@ function loadedView(record: ModelRecord): LoadedModelView {
     lastUsedAt: new Date(model.lastUsedAt).toISOString(),
     inflight: model.admission.running,
     queued: model.admission.queued,
+    busySequences: model.busySequences,
     tokensPerSecond: record.tokensPerSecond,
   };
 }
