@@ -58,7 +58,7 @@ let fuzzCases = 0;
 const known: Record<string, number> = {};
 try {
   const model = (await lmx.openai.models.list()).data[0]!.id;
-  for (let round = 0; Date.now() < deadline; round++) {
+  for (let round = 0; round === 0 || Date.now() < deadline; round++) {
     const report = await fuzzEveryRoute(
       {
         app: lmx.server.app,
