@@ -3,12 +3,12 @@
 // one turn: node-llama-cpp reads that syntax (and that calls may follow each other) out of the template.
 // Random weights never choose another call: logit_bias +100 on `<tool_call>` makes the model open one as soon
 // as the previous is done, and the grammar makes each call schema-valid.
-import { Ajv } from 'ajv';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOOL_CALL_TOKENS, TOOL_CALLING_CHATML_TEMPLATE } from '../fixtures/gguf/vocabulary.ts';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { validateWeather, weather } from '../helpers/weather-tool.ts';
 
 let lmx: TestServer;
 let model: string;
@@ -22,20 +22,6 @@ beforeAll(async () => {
   model = (await lmx.openai.models.list()).data[0]!.id;
 });
 afterAll(async () => lmx?.stop());
-
-const weather = {
-  type: 'function' as const,
-  function: {
-    name: 'get_weather',
-    parameters: {
-      type: 'object',
-      properties: { city: { type: 'string', enum: ['Paris', 'Rome', 'Oslo'] } },
-      required: ['city'],
-      additionalProperties: false,
-    },
-  },
-};
-const validateWeather = new Ajv().compile(weather.function.parameters);
 
 // Control tokens follow ChatML's in the generated vocabulary: <tool_call> is 261.
 const request = {
