@@ -13,6 +13,14 @@ import {
 } from './models/errors.ts';
 import { ModelKindError } from './engine/loaded-model.ts';
 import { DimensionsUnsupportedError, InputTooLongError, InvalidTokenError } from './engine/embedder.ts';
+import {
+  ChunkTooLongError,
+  CollectionExistsError,
+  CollectionNotFoundError,
+  DocumentExistsError,
+  DocumentNotFoundError,
+  StoreClosedError,
+} from './rag/errors.ts';
 
 /**
  * Typed API errors. Every error a client sees has OpenAI's shape:
@@ -140,5 +148,12 @@ export function fromDomainError(error: unknown): ApiError | undefined {
   if (error instanceof DownloadConflictError) return conflict(error.message, 'download_running');
   if (error instanceof DownloadNotFoundError)
     return new ApiError(404, 'not_found_error', error.message, 'not_found');
+  if (error instanceof CollectionNotFoundError || error instanceof DocumentNotFoundError)
+    return new ApiError(404, 'not_found_error', error.message, 'not_found');
+  if (error instanceof CollectionExistsError) return conflict(error.message, 'collection_exists');
+  if (error instanceof DocumentExistsError) return conflict(error.message, 'document_exists');
+  if (error instanceof ChunkTooLongError)
+    return invalidRequest(error.message, `documents[${error.documentIndex}].text`, 'chunk_too_long');
+  if (error instanceof StoreClosedError) return unavailable(error.message, 'store_closing', 1);
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -22,6 +23,9 @@ import { Lifecycle } from './runtime/lifecycle.ts';
 import { healthChecks } from './telemetry/health-checks.ts';
 import { startLiveStats } from './telemetry/live-stats.ts';
 import { Metrics } from './telemetry/metrics.ts';
+import { EmbeddingService } from './helpers/embedding-service.ts';
+import { ragHealthCheck } from './rag/health.ts';
+import { RagStore } from './rag/rag-store.ts';
 
 /** What tests (and the app) may replace when starting a server. */
 export interface ServerOverrides {
@@ -39,6 +43,7 @@ interface Parts {
   engine?: Engine;
   models?: ModelManager;
   downloads?: DownloadManager;
+  rag?: RagStore;
   liveStats?: { stop(): void };
 }
 
@@ -82,6 +87,7 @@ export class LmxServer {
     } catch (error) {
       parts?.recovery.abandon();
       await parts?.downloads?.dispose();
+      await parts?.rag?.close();
       await parts?.models?.dispose();
       await parts?.engine?.dispose();
       await lock.release();
@@ -139,6 +145,9 @@ export class LmxServer {
       ready: () => lifecycle.readiness(models.counts()).ready,
     });
     parts.liveStats = startLiveStats(models, events);
+    const embeddings = new EmbeddingService(models, metrics);
+    const rag = await RagStore.open(path.join(config.dataDir, 'rag'), embeddings);
+    parts.rag = rag;
 
     const drain = new Drain();
     let url = '';
@@ -156,14 +165,16 @@ export class LmxServer {
       logger,
       lifecycle,
       models,
+      embeddings,
+      rag,
       adminKey,
       admin: { models, downloads, events, liveConfig, state, exitSafeMode: () => recovery.exitSafeMode() },
       metrics,
       drain,
       memory,
       sheddingCheckIntervalMs: overrides.sheddingCheckIntervalMs,
-      healthChecks: () =>
-        healthChecks({
+      healthChecks: () => [
+        ...healthChecks({
           engine: () => ({
             backend: engine.backend,
             threads: engine.threadChoice.threads ?? null,
@@ -183,6 +194,8 @@ export class LmxServer {
           host: () => hostSignals.snapshot,
           safeMode: () => lifecycle.safeMode,
         }),
+        ragHealthCheck(rag),
+      ],
     });
     const host = config.lan ? '0.0.0.0' : config.host;
     await app.listen({ host, port: config.port });
@@ -237,8 +250,10 @@ export class LmxServer {
       );
     }
     await this.app.close();
-    const { liveStats, downloads, recovery, lock } = this.parts;
+    const { liveStats, downloads, rag, recovery, lock } = this.parts;
     liveStats.stop();
+    // Every acknowledged write is on disk already; the drain has let the ones under way finish.
+    await rag.close();
     // Partial downloads are kept for resume.
     await downloads.dispose();
     await this.models.dispose();
