@@ -100,6 +100,9 @@ export class RagStore {
 
   static async open(directory: string, embeddings: EmbeddingService): Promise<RagStore> {
     await mkdir(directory, { recursive: true });
+    // LanceDB's Rust logger reads LANCEDB_LOG at the first connect; at its default level it prints a
+    // warning for every table it creates. Errors still show; an operator's own setting wins.
+    process.env.LANCEDB_LOG ??= 'error';
     const db = await lancedb.connect(directory);
     const index = await db.createEmptyTable(COLLECTIONS_TABLE, collectionsSchema, { existOk: true });
     const store = new RagStore(directory, db, index, embeddings);
