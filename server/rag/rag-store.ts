@@ -100,9 +100,6 @@ export class RagStore {
 
   static async open(directory: string, embeddings: EmbeddingService): Promise<RagStore> {
     await mkdir(directory, { recursive: true });
-    // LanceDB's Rust logger reads LANCEDB_LOG at the first connect; at its default level it prints a
-    // warning for every table it creates. Errors still show; an operator's own setting wins.
-    process.env.LANCEDB_LOG ??= 'error';
     const db = await lancedb.connect(directory);
     const index = await db.createEmptyTable(COLLECTIONS_TABLE, collectionsSchema, { existOk: true });
     const store = new RagStore(directory, db, index, embeddings);
@@ -127,9 +124,8 @@ export class RagStore {
         signal,
       );
       const dimensions = probe.vectors[0]?.length ?? 0;
-      const table = await this.db.createEmptyTable(chunkTableName(settings.name), chunksSchema(dimensions), {
-        mode: 'overwrite',
-      });
+      // A leftover table of this name was dropped by open(), so a plain create cannot collide.
+      const table = await this.db.createEmptyTable(chunkTableName(settings.name), chunksSchema(dimensions));
       const row: CollectionRow = {
         name: settings.name,
         model: settings.model,

@@ -4,13 +4,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureGeneratedModel, testModelPath } from '../fixtures/models.ts';
 import { makeDataDir, startTestServer, type TestServer } from '../helpers/server.ts';
 import { adminHeavy } from '../helpers/model-library.ts';
+import { ensureRerankerModel } from '../fixtures/reranker.ts';
+
+// Answers of many shapes; the tests assert on their fields.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON, checked by the assertions
+type Json = any;
 
 // A random-weight embedding model: vectors carry no meaning, but identical texts embed identically, so a
 // query equal to a chunk's text finds that chunk first with a cosine similarity of 1.
 const WORDS = 'alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november';
 const OTHER = 'oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu one two';
 
-async function json(response: Response): Promise<any> {
+async function json(response: Response): Promise<Json> {
   return response.json();
 }
 
@@ -41,6 +46,7 @@ describe('RAG store', () => {
       path.join(modelsDir, 'embed.gguf'),
     );
     await copyFile(await testModelPath(), path.join(modelsDir, 'chat.gguf'));
+    await copyFile(await ensureRerankerModel(), path.join(modelsDir, 'ranker.gguf'));
     lmx = await start();
   }, 120_000);
   afterAll(() => lmx?.stop());
@@ -79,8 +85,8 @@ describe('RAG store', () => {
     expect(added.status).toBe(201);
     const body = await json(added);
     expect(body.data).toEqual([
-      { id: 'doc-a', chunks: expect.any(Number) },
-      { id: 'doc-b', chunks: expect.any(Number) },
+      { id: 'doc-a', chunks: expect.Json(Number) },
+      { id: 'doc-b', chunks: expect.Json(Number) },
     ]);
     expect(body.data[0].chunks).toBeGreaterThan(1);
     expect(body.usage.prompt_tokens).toBeGreaterThan(0);
@@ -97,11 +103,11 @@ describe('RAG store', () => {
       await v1('/rag/notes/query', { query: firstChunk, top_k: 50, filter: { topic: 'b' } }),
     );
     expect(filtered.data.length).toBe(body.data[1].chunks);
-    expect(filtered.data.every((hit: any) => hit.document_id === 'doc-b')).toBe(true);
+    expect(filtered.data.every((hit: Json) => hit.document_id === 'doc-b')).toBe(true);
     const byNumber = await json(
       await v1('/rag/notes/query', { query: firstChunk, filter: { year: 2024, topic: 'a' } }),
     );
-    expect(byNumber.data.every((hit: any) => hit.document_id === 'doc-a')).toBe(true);
+    expect(byNumber.data.every((hit: Json) => hit.document_id === 'doc-a')).toBe(true);
     // A number and the string of it are different values.
     const byString = await json(
       await v1('/rag/notes/query', { query: firstChunk, filter: { year: '2024' } }),
@@ -111,13 +117,13 @@ describe('RAG store', () => {
 
   it('lists collections and documents with counts, and reports the store in deep health', async () => {
     const listed = await json(await lmx.admin('/admin/rag/collections'));
-    const notes = listed.data.find((collection: any) => collection.name === 'notes');
+    const notes = listed.data.find((collection: Json) => collection.name === 'notes');
     const documents = await json(await v1('/rag/notes/documents'));
-    const chunks = documents.data.reduce((sum: number, document: any) => sum + document.chunks, 0);
-    expect(notes).toMatchObject({ documents: 2, chunks, dimensions: expect.any(Number) });
-    expect(documents.data.map((document: any) => document.id).sort()).toEqual(['doc-a', 'doc-b']);
+    const chunks = documents.data.reduce((sum: number, document: Json) => sum + document.chunks, 0);
+    expect(notes).toMatchObject({ documents: 2, chunks, dimensions: expect.Json(Number) });
+    expect(documents.data.map((document: Json) => document.id).sort()).toEqual(['doc-a', 'doc-b']);
     const health = await json(await lmx.admin('/admin/health'));
-    const rag = health.components.find((component: any) => component.name === 'rag');
+    const rag = health.components.find((component: Json) => component.name === 'rag');
     expect(rag.status).toBe('ok');
     expect(rag.details).toMatchObject({ collections: 1, documents: 2, chunks });
     expect(rag.details.sizeBytes).toBeGreaterThan(0);
@@ -145,8 +151,24 @@ describe('RAG store', () => {
     });
     expect(existing.status).toBe(409);
     expect((await json(existing)).error.code).toBe('document_exists');
-    const ids = (await json(await v1('/rag/notes/documents'))).data.map((document: any) => document.id);
+    const ids = (await json(await v1('/rag/notes/documents'))).data.map((document: Json) => document.id);
     expect(ids).not.toContain('doc-new');
+  });
+
+  it('reorders the nearest chunks with a reranker when asked', async () => {
+    await adminPost('/admin/rag/collections', { name: 'moods', model: 'embed' });
+    // The reranker fixture scores by the last word: happy > little > girl > anything else.
+    const texts = ['the cat sat on a mat', 'the dog was happy', 'so little', 'she was a girl'];
+    await v1('/rag/moods/documents', { documents: texts.map((text, index) => ({ id: `m${index}`, text })) });
+    const plain = await json(await v1('/rag/moods/query', { query: texts[0], top_k: 2 }));
+    expect(plain.data[0].document_id).toBe('m0');
+    const reranked = await json(
+      await v1('/rag/moods/query', { query: texts[0], top_k: 3, rerank: { model: 'ranker', candidates: 4 } }),
+    );
+    expect(reranked.data.map((hit: Json) => hit.document_id)).toEqual(['m1', 'm2', 'm3']);
+    expect(reranked.data[0].rerank_score).toBeGreaterThan(reranked.data[1].rerank_score);
+    expect(reranked.data[0].score).toBeLessThan(1);
+    await lmx.admin('/admin/rag/collections/moods', { method: 'DELETE' });
   });
 
   it('answers bad input in OpenAI error shape', async () => {
@@ -182,13 +204,13 @@ describe('RAG store', () => {
     const deleted = await v1('/rag/notes/documents/doc-b', undefined, 'DELETE');
     expect(await json(deleted)).toMatchObject({ id: 'doc-b', deleted: true });
     const left = await json(await v1('/rag/notes/query', { query: OTHER, top_k: 50 }));
-    expect(left.data.every((hit: any) => hit.document_id === 'doc-a')).toBe(true);
+    expect(left.data.every((hit: Json) => hit.document_id === 'doc-a')).toBe(true);
 
     expect((await lmx.admin('/admin/rag/collections/notes', { method: 'DELETE' })).status).toBe(204);
     expect((await v1('/rag/notes/documents')).status).toBe(404);
     await lmx.stop();
     lmx = await start();
-    const names = (await json(await lmx.admin('/admin/rag/collections'))).data.map((c: any) => c.name);
+    const names = (await json(await lmx.admin('/admin/rag/collections'))).data.map((c: Json) => c.name);
     expect(names).toEqual(['wide']);
   }, 120_000);
 });
