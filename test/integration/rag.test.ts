@@ -85,8 +85,8 @@ describe('RAG store', () => {
     expect(added.status).toBe(201);
     const body = await json(added);
     expect(body.data).toEqual([
-      { id: 'doc-a', chunks: expect.Json(Number) },
-      { id: 'doc-b', chunks: expect.Json(Number) },
+      { id: 'doc-a', chunks: expect.any(Number) },
+      { id: 'doc-b', chunks: expect.any(Number) },
     ]);
     expect(body.data[0].chunks).toBeGreaterThan(1);
     expect(body.usage.prompt_tokens).toBeGreaterThan(0);
@@ -120,7 +120,7 @@ describe('RAG store', () => {
     const notes = listed.data.find((collection: Json) => collection.name === 'notes');
     const documents = await json(await v1('/rag/notes/documents'));
     const chunks = documents.data.reduce((sum: number, document: Json) => sum + document.chunks, 0);
-    expect(notes).toMatchObject({ documents: 2, chunks, dimensions: expect.Json(Number) });
+    expect(notes).toMatchObject({ documents: 2, chunks, dimensions: expect.any(Number) });
     expect(documents.data.map((document: Json) => document.id).sort()).toEqual(['doc-a', 'doc-b']);
     const health = await json(await lmx.admin('/admin/health'));
     const rag = health.components.find((component: Json) => component.name === 'rag');
