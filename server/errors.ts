@@ -13,6 +13,7 @@ import {
 } from './models/errors.ts';
 import { ModelKindError } from './engine/loaded-model.ts';
 import { DimensionsUnsupportedError, InputTooLongError, InvalidTokenError } from './engine/embedder.ts';
+import { HelperRefusedError, HelpersUnavailableError } from './helpers/errors.ts';
 import {
   ChunkTooLongError,
   CollectionExistsError,
@@ -154,6 +155,16 @@ export function fromDomainError(error: unknown): ApiError | undefined {
   if (error instanceof DocumentExistsError) return conflict(error.message, 'document_exists');
   if (error instanceof ChunkTooLongError)
     return invalidRequest(error.message, `documents[${error.documentIndex}].text`, 'chunk_too_long');
+  if (error instanceof HelpersUnavailableError)
+    return unavailable(error.message, 'helpers_unavailable', error.retryAfterSeconds);
+  if (error instanceof HelperRefusedError)
+    return new ApiError(
+      error.status,
+      'invalid_request_error',
+      error.body.message,
+      error.body.code,
+      error.body.param,
+    );
   if (error instanceof StoreClosedError) return unavailable(error.message, 'store_closing', 1);
   return undefined;
 }

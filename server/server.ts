@@ -24,6 +24,7 @@ import { healthChecks } from './telemetry/health-checks.ts';
 import { startLiveStats } from './telemetry/live-stats.ts';
 import { Metrics } from './telemetry/metrics.ts';
 import { EmbeddingService } from './helpers/embedding-service.ts';
+import { HelperPool } from './helpers/helper-pool.ts';
 import { ragHealthCheck } from './rag/health.ts';
 import { RagStore } from './rag/rag-store.ts';
 
@@ -44,6 +45,7 @@ interface Parts {
   models?: ModelManager;
   downloads?: DownloadManager;
   rag?: RagStore;
+  helpers?: HelperPool;
   liveStats?: { stop(): void };
 }
 
@@ -87,6 +89,7 @@ export class LmxServer {
     } catch (error) {
       parts?.recovery.abandon();
       await parts?.downloads?.dispose();
+      parts?.helpers?.shutdown();
       await parts?.rag?.close();
       await parts?.models?.dispose();
       await parts?.engine?.dispose();
@@ -145,7 +148,9 @@ export class LmxServer {
       ready: () => lifecycle.readiness(models.counts()).ready,
     });
     parts.liveStats = startLiveStats(models, events);
-    const embeddings = new EmbeddingService(models, metrics);
+    const helpers = new HelperPool(config.helpers, config.helperBreaker, events, metrics.registry);
+    parts.helpers = helpers;
+    const embeddings = new EmbeddingService(models, metrics, helpers);
     const rag = await RagStore.open(path.join(config.dataDir, 'rag'), embeddings);
     parts.rag = rag;
 
@@ -195,6 +200,7 @@ export class LmxServer {
           safeMode: () => lifecycle.safeMode,
         }),
         ragHealthCheck(rag),
+        ...helpers.healthChecks(),
       ],
     });
     const host = config.lan ? '0.0.0.0' : config.host;
@@ -250,8 +256,9 @@ export class LmxServer {
       );
     }
     await this.app.close();
-    const { liveStats, downloads, rag, recovery, lock } = this.parts;
+    const { liveStats, downloads, rag, helpers, recovery, lock } = this.parts;
     liveStats.stop();
+    helpers.shutdown();
     // Every acknowledged write is on disk already; the drain has let the ones under way finish.
     await rag.close();
     // Partial downloads are kept for resume.
