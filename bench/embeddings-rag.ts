@@ -10,6 +10,7 @@ import { distribution } from '../loadgen/percentiles.ts';
 import { validateConfig } from '../server/config/load.ts';
 import { LmxServer } from '../server/server.ts';
 import { ensureGeneratedModel } from '../test/fixtures/models.ts';
+import { testConfigLayer } from '../test/helpers/server.ts';
 
 const argument = (name: string, fallback: number) => {
   const index = process.argv.indexOf(name);
@@ -45,17 +46,10 @@ await copyFile(
   await ensureGeneratedModel('tiny', { poolingType: 1 }),
   path.join(dataDir, 'models', 'embed.gguf'),
 );
+// The test servers' settings (loopback, CPU, one decode thread, quiet), with two contexts per model.
 const config = validateConfig({
-  host: '127.0.0.1',
-  port: 0,
-  dataDir,
-  modelsDir: path.join(dataDir, 'models'),
-  gpu: 'off',
-  engine: { threads: 1 },
+  ...testConfigLayer(dataDir),
   parallel: PARALLEL,
-  contextSize: 512,
-  logLevel: 'silent',
-  shedding: { maxEventLoopDelayMs: 0 },
   rateLimit: { exemptLoopback: true },
 });
 const server = await LmxServer.start(config, pino({ level: 'silent' }));

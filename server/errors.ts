@@ -14,14 +14,7 @@ import {
 import { ModelKindError } from './engine/loaded-model.ts';
 import { DimensionsUnsupportedError, InputTooLongError, InvalidTokenError } from './engine/embedder.ts';
 import { HelperRefusedError, HelpersUnavailableError } from './helpers/errors.ts';
-import {
-  ChunkTooLongError,
-  CollectionExistsError,
-  CollectionNotFoundError,
-  DocumentExistsError,
-  DocumentNotFoundError,
-  StoreClosedError,
-} from './rag/errors.ts';
+import * as rag from './rag/errors.ts';
 
 /**
  * Typed API errors. Every error a client sees has OpenAI's shape:
@@ -149,11 +142,11 @@ export function fromDomainError(error: unknown): ApiError | undefined {
   if (error instanceof DownloadConflictError) return conflict(error.message, 'download_running');
   if (error instanceof DownloadNotFoundError)
     return new ApiError(404, 'not_found_error', error.message, 'not_found');
-  if (error instanceof CollectionNotFoundError || error instanceof DocumentNotFoundError)
+  if (error instanceof rag.CollectionNotFoundError || error instanceof rag.DocumentNotFoundError)
     return new ApiError(404, 'not_found_error', error.message, 'not_found');
-  if (error instanceof CollectionExistsError) return conflict(error.message, 'collection_exists');
-  if (error instanceof DocumentExistsError) return conflict(error.message, 'document_exists');
-  if (error instanceof ChunkTooLongError)
+  if (error instanceof rag.CollectionExistsError) return conflict(error.message, 'collection_exists');
+  if (error instanceof rag.DocumentExistsError) return conflict(error.message, 'document_exists');
+  if (error instanceof rag.ChunkTooLongError)
     return invalidRequest(error.message, `documents[${error.documentIndex}].text`, 'chunk_too_long');
   if (error instanceof HelpersUnavailableError)
     return unavailable(error.message, 'helpers_unavailable', error.retryAfterSeconds);
@@ -165,6 +158,6 @@ export function fromDomainError(error: unknown): ApiError | undefined {
       error.body.code,
       error.body.param,
     );
-  if (error instanceof StoreClosedError) return unavailable(error.message, 'store_closing', 1);
+  if (error instanceof rag.StoreClosedError) return unavailable(error.message, 'store_closing', 1);
   return undefined;
 }

@@ -151,7 +151,7 @@ export class LmxServer {
     const helpers = new HelperPool(config.helpers, config.helperBreaker, events, metrics.registry);
     parts.helpers = helpers;
     const embeddings = new EmbeddingService(models, metrics, helpers);
-    const rag = await RagStore.open(path.join(config.dataDir, 'rag'), embeddings);
+    const rag = await RagStore.open(path.join(config.dataDir, 'rag'), embeddings, logger);
     parts.rag = rag;
 
     const drain = new Drain();

@@ -37,6 +37,9 @@ describe('RAG store', () => {
       body: JSON.stringify(body),
     });
 
+  const createCollection = (name: string, model: string, chunkSize?: number, chunkOverlap?: number) =>
+    adminPost('/admin/rag/collections', { name, model, chunk_size: chunkSize, chunk_overlap: chunkOverlap });
+
   beforeAll(async () => {
     dataDir = await makeDataDir();
     const modelsDir = path.join(dataDir, 'models');
@@ -52,27 +55,18 @@ describe('RAG store', () => {
   afterAll(() => lmx?.stop());
 
   it('creates a collection, refuses a second of that name and one on a chat model', async () => {
-    const created = await adminPost('/admin/rag/collections', {
-      name: 'notes',
-      model: 'embed',
-      chunk_size: 40,
-      chunk_overlap: 0,
-    });
+    const created = await createCollection('notes', 'embed', 40, 0);
     expect(created.status).toBe(201);
     expect(await json(created)).toMatchObject({ name: 'notes', model: 'embed', chunks: 0, documents: 0 });
-    const again = await adminPost('/admin/rag/collections', { name: 'notes', model: 'embed' });
+    const again = await createCollection('notes', 'embed');
     expect(again.status).toBe(409);
     expect((await json(again)).error.code).toBe('collection_exists');
-    const wrongKind = await adminPost('/admin/rag/collections', { name: 'chatty', model: 'chat' });
+    const wrongKind = await createCollection('chatty', 'chat');
     expect(wrongKind.status).toBe(400);
     expect((await json(wrongKind)).error.code).toBe('model_kind_mismatch');
-    const badOverlap = await adminPost('/admin/rag/collections', {
-      name: 'x',
-      model: 'embed',
-      chunk_size: 20,
-      chunk_overlap: 20,
-    });
+    const badOverlap = await createCollection('x', 'embed', 20, 20);
     expect(badOverlap.status).toBe(400);
+    expect((await json(badOverlap)).error.param).toBe('chunk_overlap');
   });
 
   it('ingests chunked documents and finds a chunk by its own text, with metadata filters', async () => {
@@ -131,7 +125,7 @@ describe('RAG store', () => {
   });
 
   it('ingests all documents of a call or none', async () => {
-    await adminPost('/admin/rag/collections', { name: 'wide', model: 'embed', chunk_size: 5000 });
+    await createCollection('wide', 'embed', 5000);
     const tooLong = Array.from({ length: 2400 }, (_, index) => `w${index % 97}`).join(' ');
     const refused = await v1('/rag/wide/documents', {
       documents: [
@@ -156,7 +150,7 @@ describe('RAG store', () => {
   });
 
   it('reorders the nearest chunks with a reranker when asked', async () => {
-    await adminPost('/admin/rag/collections', { name: 'moods', model: 'embed' });
+    await createCollection('moods', 'embed');
     // The reranker fixture scores by the last word: happy > little > girl > anything else.
     const texts = ['the cat sat on a mat', 'the dog was happy', 'so little', 'she was a girl'];
     await v1('/rag/moods/documents', { documents: texts.map((text, index) => ({ id: `m${index}`, text })) });
