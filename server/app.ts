@@ -10,6 +10,8 @@ import { metricsRoutes } from './api/metrics/index.ts';
 import { adminRoutes } from './api/admin/index.ts';
 import type { AdminModelServices } from './api/admin/services.ts';
 import type { ModelManager } from './models/model-manager.ts';
+import type { EmbeddingService } from './helpers/embedding-service.ts';
+import type { RagStore } from './rag/rag-store.ts';
 import { uiRoutes } from './api/ui.ts';
 import { recordRouteSchemas } from './api/route-schemas.ts';
 import { bearerToken, keysMatch } from './api/auth.ts';
@@ -25,6 +27,9 @@ export interface AppServices {
   config: Config;
   logger: Logger;
   models: ModelManager;
+  /** Embedding and rerank calls (local model or helper node). */
+  embeddings: EmbeddingService;
+  rag: RagStore;
   lifecycle: Lifecycle;
   adminKey: AdminKeyHolder;
   /** What the admin routes of the model library, downloads, events, state and config act on. */
@@ -96,6 +101,8 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
         });
         await v1.register(openAiRoutes, {
           models: services.models,
+          embeddings: services.embeddings,
+          rag: services.rag,
           limits: config.limits,
           inferenceTimeoutMs: config.inference.timeoutMs,
           context: { metrics, drain: services.drain },
@@ -120,6 +127,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
           adminKey: services.adminKey,
           onUnauthorized: () => metrics.reject('unauthorized'),
           modelServices: services.admin,
+          rag: services.rag,
           peers: config.cluster.peers,
           health: { checks: services.healthChecks, timeoutMs: 2000 },
         });

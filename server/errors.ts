@@ -13,6 +13,8 @@ import {
 } from './models/errors.ts';
 import { ModelKindError } from './engine/loaded-model.ts';
 import { DimensionsUnsupportedError, InputTooLongError, InvalidTokenError } from './engine/embedder.ts';
+import { HelperRefusedError, HelpersUnavailableError } from './helpers/errors.ts';
+import * as rag from './rag/errors.ts';
 
 /**
  * Typed API errors. Every error a client sees has OpenAI's shape:
@@ -140,5 +142,22 @@ export function fromDomainError(error: unknown): ApiError | undefined {
   if (error instanceof DownloadConflictError) return conflict(error.message, 'download_running');
   if (error instanceof DownloadNotFoundError)
     return new ApiError(404, 'not_found_error', error.message, 'not_found');
+  if (error instanceof rag.CollectionNotFoundError || error instanceof rag.DocumentNotFoundError)
+    return new ApiError(404, 'not_found_error', error.message, 'not_found');
+  if (error instanceof rag.CollectionExistsError) return conflict(error.message, 'collection_exists');
+  if (error instanceof rag.DocumentExistsError) return conflict(error.message, 'document_exists');
+  if (error instanceof rag.ChunkTooLongError)
+    return invalidRequest(error.message, `documents[${error.documentIndex}].text`, 'chunk_too_long');
+  if (error instanceof HelpersUnavailableError)
+    return unavailable(error.message, 'helpers_unavailable', error.retryAfterSeconds);
+  if (error instanceof HelperRefusedError)
+    return new ApiError(
+      error.status,
+      'invalid_request_error',
+      error.body.message,
+      error.body.code,
+      error.body.param,
+    );
+  if (error instanceof rag.StoreClosedError) return unavailable(error.message, 'store_closing', 1);
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -23,6 +24,10 @@ import { Lifecycle } from './runtime/lifecycle.ts';
 import { healthChecks } from './telemetry/health-checks.ts';
 import { startLiveStats } from './telemetry/live-stats.ts';
 import { Metrics } from './telemetry/metrics.ts';
+import { EmbeddingService } from './helpers/embedding-service.ts';
+import { HelperPool } from './helpers/helper-pool.ts';
+import { ragHealthCheck } from './rag/health.ts';
+import { RagStore } from './rag/rag-store.ts';
 
 /** What tests (and the app) may replace when starting a server. */
 export interface ServerOverrides {
@@ -40,6 +45,8 @@ interface Parts {
   engine?: Engine;
   models?: ModelManager;
   downloads?: DownloadManager;
+  rag?: RagStore;
+  helpers?: HelperPool;
   liveStats?: { stop(): void };
 }
 
@@ -83,6 +90,8 @@ export class LmxServer {
     } catch (error) {
       parts?.recovery.abandon();
       await parts?.downloads?.dispose();
+      parts?.helpers?.shutdown();
+      await parts?.rag?.close();
       await parts?.models?.dispose();
       await parts?.engine?.dispose();
       await lock.release();
@@ -149,6 +158,11 @@ export class LmxServer {
       ready: () => lifecycle.readiness(models.counts()).ready,
     });
     parts.liveStats = startLiveStats(models, events);
+    const helpers = new HelperPool(config.helpers, config.helperBreaker, events, metrics.registry);
+    parts.helpers = helpers;
+    const embeddings = new EmbeddingService(models, metrics, helpers);
+    const rag = await RagStore.open(path.join(config.dataDir, 'rag'), embeddings, logger);
+    parts.rag = rag;
 
     const drain = new Drain();
     let url = '';
@@ -166,14 +180,16 @@ export class LmxServer {
       logger,
       lifecycle,
       models,
+      embeddings,
+      rag,
       adminKey,
       admin: { models, downloads, events, liveConfig, state, exitSafeMode: () => recovery.exitSafeMode() },
       metrics,
       drain,
       memory,
       sheddingCheckIntervalMs: overrides.sheddingCheckIntervalMs,
-      healthChecks: () =>
-        healthChecks({
+      healthChecks: () => [
+        ...healthChecks({
           engine: () => ({
             backend: engine.backend,
             threads: engine.threadChoice.threads ?? null,
@@ -193,6 +209,9 @@ export class LmxServer {
           host: () => hostSignals.snapshot,
           safeMode: () => lifecycle.safeMode,
         }),
+        ragHealthCheck(rag),
+        ...helpers.healthChecks(),
+      ],
     });
     const host = config.lan ? '0.0.0.0' : config.host;
     await app.listen({ host, port: config.port });
@@ -247,8 +266,11 @@ export class LmxServer {
       );
     }
     await this.app.close();
-    const { liveStats, downloads, recovery, lock } = this.parts;
+    const { liveStats, downloads, rag, helpers, recovery, lock } = this.parts;
     liveStats.stop();
+    helpers.shutdown();
+    // Every acknowledged write is on disk already; the drain has let the ones under way finish.
+    await rag.close();
     // Partial downloads are kept for resume.
     await downloads.dispose();
     await this.models.dispose();

@@ -97,6 +97,33 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    /** Other LMX (or OpenAI-compatible) servers that embedding and rerank requests may be sent to. */
+    helpers: Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$' }),
+          url: Type.String({ pattern: '^https?://[^/\\s]+/?$' }),
+          apiKey: Type.Optional(Type.String({ minLength: 1 })),
+          roles: Type.Array(Type.Union([Type.Literal('embed'), Type.Literal('rerank')]), {
+            minItems: 1,
+            uniqueItems: true,
+          }),
+          /** The models sent to it; without a list, any model not loaded on this node. */
+          models: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
+          timeoutMs: Type.Integer({ ...Millis, default: 10_000 }),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [] },
+    ),
+    /** Each helper's circuit breaker: open after this many consecutive failures, half-open after resetTimeoutMs. */
+    helperBreaker: Type.Object(
+      {
+        failureThreshold: Type.Integer({ ...PositiveInt, default: 3 }),
+        resetTimeoutMs: Type.Integer({ ...Millis, default: 30_000 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     drainTimeoutMs: Type.Integer({ ...Millis, default: 30_000 }),
     /**
      * How long a stop reports not-ready while still accepting inference, before the drain refuses it:

@@ -10,6 +10,8 @@ import { adminEventRoutes } from './events.ts';
 import { adminModelRoutes } from './models.ts';
 import type { AdminModelServices } from './services.ts';
 import { adminStateRoutes } from './state.ts';
+import type { RagStore } from '../../rag/rag-store.ts';
+import { ragCollectionRoutes } from '../rag/routes.ts';
 
 export interface AdminRoutesOptions {
   adminKey: AdminKeyHolder;
@@ -20,6 +22,7 @@ export interface AdminRoutesOptions {
   modelServices: AdminModelServices;
   /** The other nodes of the pool the dashboard shows (cluster.peers). */
   peers?: readonly string[];
+  rag: RagStore;
 }
 
 /** Every /admin/* route: the admin key (bearer token) is checked before anything else runs. */
@@ -47,6 +50,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRoutesOptions> = async (app, o
   });
   await app.register(adminHealthRoutes, options.health);
   await app.register(adminClusterRoutes, { peers: options.peers ?? [] });
+  await app.register(ragCollectionRoutes, { rag: options.rag });
 
   // Registered after the guard hook, so every one of these routes requires the admin key.
   const services = options.modelServices;

@@ -25,19 +25,20 @@ function documentText(document: RerankBody['documents'][number]): string {
  * admission slot per request, as a generation takes; the request's inputs are evaluated together.
  */
 export const embeddingRoutes: FastifyPluginAsyncTypebox<InferenceRoutesOptions> = async (app, options) => {
-  const { models, context } = options;
+  const { embeddings, context } = options;
 
   app.post('/embeddings', { schema: { body: embeddingBody(options.limits) } }, async (request, reply) => {
     const body = request.body;
-    const model = await models.forInference(body.model, 'embedding');
-    const embedder = model.embedder;
-    const dimensions = body.dimensions ?? undefined;
-    embedder.checkDimensions(model.id, dimensions);
-    const prepared = embedder.prepare(inputsOf(body.input), body.truncate === true);
     const signal = AbortSignal.any([abortOnClientGone(reply).signal, context.drain.signal]);
-    const vectors = await model.admitted(signal, () => embedder.embed(prepared, signal, dimensions));
-    const promptTokens = prepared.reduce((sum, input) => sum + input.length, 0);
-    context.metrics.observeEmbedding(model.id, promptTokens);
+    const { model, vectors, promptTokens } = await embeddings.embed(
+      {
+        model: body.model,
+        inputs: inputsOf(body.input),
+        truncate: body.truncate === true,
+        dimensions: body.dimensions ?? undefined,
+      },
+      signal,
+    );
     const base64 = body.encoding_format === 'base64';
     return {
       object: 'list',
@@ -47,22 +48,18 @@ export const embeddingRoutes: FastifyPluginAsyncTypebox<InferenceRoutesOptions> 
         index,
         embedding: base64 ? base64Of(vector) : Array.from(new Float32Array(vector)),
       })),
-      model: model.id,
+      model,
       usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
     };
   });
 
   const rerank = async (body: RerankBody, reply: Parameters<typeof abortOnClientGone>[0]) => {
-    const model = await models.forInference(body.model, 'reranker');
-    const ranker = model.ranker;
     const texts = body.documents.map(documentText);
-    const prepared = ranker.prepare(body.query, texts, body.truncate === true);
     const signal = AbortSignal.any([abortOnClientGone(reply).signal, context.drain.signal]);
-    const scores = await model.admitted(signal, () =>
-      ranker.rank(prepared.query, prepared.documents, signal),
+    const { model, scores, promptTokens } = await embeddings.rerank(
+      { model: body.model, query: body.query, documents: texts, truncate: body.truncate === true },
+      signal,
     );
-    const promptTokens = prepared.documents.reduce((sum, document) => sum + document.length, 0);
-    context.metrics.observeEmbedding(model.id, promptTokens);
     const results = scores
       .map((score, index) => ({
         index,
@@ -73,7 +70,7 @@ export const embeddingRoutes: FastifyPluginAsyncTypebox<InferenceRoutesOptions> 
       .slice(0, body.top_n ?? scores.length);
     return {
       object: 'list',
-      model: model.id,
+      model,
       results,
       usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
     };

@@ -8,19 +8,22 @@ import { completionsRoute } from './completions.ts';
 import { embeddingRoutes } from './embeddings.ts';
 import { modelsRoute } from './models.ts';
 import type { InferenceRoutesOptions } from './options.ts';
+import type { RagStore } from '../../rag/rag-store.ts';
+import { ragDocumentRoutes } from '../rag/routes.ts';
 
 export interface OpenAiScopeOptions extends InferenceRoutesOptions {
   /** When set, every /v1 request must carry it (or the admin key) as a bearer token. */
   apiKey?: string;
   adminKey: AdminKeyHolder;
   corsOrigins: readonly string[];
+  rag: RagStore;
 }
 
 /** The OpenAI-compatible API, mounted under /v1: CORS, the optional API key, then the routes. */
 export const openAiRoutes: FastifyPluginAsyncTypebox<OpenAiScopeOptions> = async (app, options) => {
   await app.register(cors, {
     origin: options.corsOrigins.includes('*') ? '*' : [...options.corsOrigins],
-    methods: ['GET', 'POST', 'OPTIONS'],
+    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
     // Unset: any request header the preflight asks for is allowed (SDKs send their own, e.g. x-stainless-*).
     exposedHeaders: [
       'x-request-id',
@@ -55,6 +58,7 @@ export const openAiRoutes: FastifyPluginAsyncTypebox<OpenAiScopeOptions> = async
   // Not `options` itself: it carries this plugin's prefix, which the children would apply again.
   const routeOptions: InferenceRoutesOptions = {
     models: options.models,
+    embeddings: options.embeddings,
     limits: options.limits,
     inferenceTimeoutMs: options.inferenceTimeoutMs,
     context: options.context,
@@ -63,4 +67,9 @@ export const openAiRoutes: FastifyPluginAsyncTypebox<OpenAiScopeOptions> = async
   await app.register(chatCompletionsRoute, routeOptions);
   await app.register(completionsRoute, routeOptions);
   await app.register(embeddingRoutes, routeOptions);
+  await app.register(ragDocumentRoutes, {
+    rag: options.rag,
+    limits: options.limits,
+    drain: options.context.drain,
+  });
 };

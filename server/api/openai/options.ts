@@ -1,5 +1,6 @@
 import type { ModelKind } from '../../../shared/admin-api.ts';
 import type { LoadedModel } from '../../engine/loaded-model.ts';
+import type { EmbeddingService } from '../../helpers/embedding-service.ts';
 import type { Drain } from '../../resilience/drain.ts';
 import type { Metrics } from '../../telemetry/metrics.ts';
 import type { RequestLimits } from './schema.ts';
@@ -21,6 +22,8 @@ export interface InferenceContext {
 /** What every /v1 route plugin is registered with. */
 export interface InferenceRoutesOptions {
   models: InferenceModels;
+  /** Embedding and rerank calls (local model or helper node). */
+  embeddings: EmbeddingService;
   limits: RequestLimits;
   inferenceTimeoutMs: number;
   context: InferenceContext;
