@@ -89,6 +89,8 @@ export async function respondWithGeneration(
   const n = inference.n ?? 1;
   if (n > model.options.parallel)
     throw unsupportedParameter('n', `this model decodes at most ${model.options.parallel} sequences at once`);
+  // Before admission: a prompt that cannot fit is refused at once, and never reaches node-llama-cpp.
+  model.checkPromptFits(inference.input, inference.constraints);
   const send = (index: number, delta: ChoiceDelta) =>
     sse?.send({
       ...base,
