@@ -1,18 +1,29 @@
 // /healthz latency while oversized prompts arrive (issue 13, finding 4): a chat history far longer than
 // the context (messages of 10 KB) and a 3.9 MB legacy completion prompt, against the same server idle.
-// The server is `lmx serve` in its own process with default settings (one decode thread, CPU); this process
-// sends the oversized requests back to back on one connection and probes /healthz on another, one probe
-// every few milliseconds, for a bounded time per scenario.
+// The server is `lmx serve` in its own process with default settings (one decode thread, CPU); a child of
+// this process sends the oversized requests back to back, while this one probes /healthz (a probe every
+// few milliseconds), for a bounded time per scenario. Each side has its own event loop, so the probe's
+// latency is the server's.
 // Run: `npx tsx bench/oversized-prompt-health.ts [--seconds 5]`. Writes bench/results/oversized-prompt-health.json.
 
+import { fork } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ensureGeneratedModel } from '../test/fixtures/models.ts';
-import { repoRoot, spawnServer, waitUntilReady } from '../test/helpers/server.ts';
+import { repoRoot, smallServerArgs, spawnServer, waitUntilReady } from '../test/helpers/server.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    // The sending child's arguments.
+    send: { type: 'string' },
+    url: { type: 'string' },
+    model: { type: 'string' },
+  },
+});
 const seconds = Math.max(1, Math.min(60, Number(values.seconds)));
 
 const text = (bytes: number) => 'lorem ipsum dolor sit amet '.repeat(Math.ceil(bytes / 27)).slice(0, bytes);
@@ -64,28 +75,47 @@ async function probeHealth(url: string, until: () => boolean): Promise<number[]>
   return samples;
 }
 
+interface RequestRecord {
+  status: number;
+  ms: number;
+  code: unknown;
+}
+
+/** The child: sends one scenario's request back to back until the deadline, then reports them. */
+async function sendUntilDeadline(url: string, model: string, scenario: Scenario): Promise<RequestRecord[]> {
+  const deadline = Date.now() + seconds * 1000;
+  const body = JSON.stringify(scenario.body(model));
+  const requests: RequestRecord[] = [];
+  while (Date.now() < deadline) {
+    const startedAt = performance.now();
+    const response = await fetch(`${url}${scenario.path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal: AbortSignal.timeout(600_000),
+    });
+    const answer = (await response.json()) as { error?: { code?: unknown } };
+    requests.push({ status: response.status, ms: performance.now() - startedAt, code: answer.error?.code });
+  }
+  return requests;
+}
+
 async function run(url: string, model: string, scenario: Scenario) {
   const deadline = Date.now() + seconds * 1000;
-  const requests: { status: number; ms: number; code: unknown }[] = [];
   let sending = scenario.path !== '';
-  const sender = (async () => {
-    if (!sending) return;
-    const body = JSON.stringify(scenario.body(model));
-    while (Date.now() < deadline) {
-      const startedAt = performance.now();
-      const response = await fetch(`${url}${scenario.path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        signal: AbortSignal.timeout(600_000),
-      });
-      const answer = (await response.json()) as { error?: { code?: unknown } };
-      requests.push({ status: response.status, ms: performance.now() - startedAt, code: answer.error?.code });
-    }
-    sending = false;
-  })();
+  const sender = sending
+    ? new Promise<RequestRecord[]>((resolve, reject) => {
+        const child = fork(
+          fileURLToPath(import.meta.url),
+          ['--send', scenario.name, '--url', url, '--model', model, '--seconds', String(seconds)],
+          { execArgv: process.execArgv },
+        );
+        child.once('message', (records) => resolve(records as RequestRecord[]));
+        child.once('exit', (code) => reject(new Error(`sender exited (${code}) without reporting`)));
+      }).finally(() => (sending = false))
+    : Promise.resolve([]);
   const health = await probeHealth(url, () => Date.now() >= deadline && !sending);
-  await sender;
+  const requests = await sender;
   return {
     scenario: scenario.name,
     healthz: {
@@ -109,49 +139,48 @@ async function run(url: string, model: string, scenario: Scenario) {
   };
 }
 
-const dataDir = await mkdtemp(path.join(tmpdir(), 'lmx-bench-oversized-'));
-const modelPath = await ensureGeneratedModel('tiny', { chatTemplate: true });
-const server = await spawnServer([
-  '--data-dir',
-  dataDir,
-  '--port',
-  '0',
-  '--gpu',
-  'off',
-  '--threads',
-  '1',
-  '--admin-key',
-  'lmx-bench-admin-key-0123456789',
-  '--log-level',
-  'warn',
-  '--model',
-  modelPath,
-]);
-try {
-  await waitUntilReady(server.url);
-  const models = (await (await fetch(`${server.url}/v1/models`)).json()) as { data: { id: string }[] };
-  const model = models.data[0]?.id ?? '';
-  const loadBefore = loadavg()[0];
-  const results = [];
-  for (const scenario of scenarios) {
-    const result = await run(server.url, model, scenario);
-    console.log(JSON.stringify(result));
-    results.push(result);
+/** The parent: the server, the scenarios one after the other, the report. */
+async function measure(): Promise<void> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'lmx-bench-oversized-'));
+  const modelPath = await ensureGeneratedModel('tiny', { chatTemplate: true });
+  // The small test server's flags without its context size and parallel: LMX's defaults for those.
+  const args = smallServerArgs(dataDir, 'lmx-bench-admin-key-0123456789');
+  args.splice(args.indexOf('--context-size'), 4);
+  const server = await spawnServer([...args, '--model', modelPath]);
+  try {
+    await waitUntilReady(server.url);
+    const models = (await (await fetch(`${server.url}/v1/models`)).json()) as { data: { id: string }[] };
+    const model = models.data[0]?.id ?? '';
+    const loadBefore = loadavg()[0];
+    const results = [];
+    for (const scenario of scenarios) {
+      const result = await run(server.url, model, scenario);
+      console.log(JSON.stringify(result));
+      results.push(result);
+    }
+    const idleP99 = results[0]?.healthz.p99Ms ?? NaN;
+    const report = {
+      at: new Date().toISOString(),
+      secondsPerScenario: seconds,
+      cpus: cpus().length,
+      loadAverage1m: { before: round(loadBefore ?? NaN), after: round(loadavg()[0] ?? NaN) },
+      results: results.map((r) => ({ ...r, healthzP99VsIdle: round(r.healthz.p99Ms / idleP99) })),
+    };
+    await writeFile(
+      path.join(repoRoot, 'bench/results/oversized-prompt-health.json'),
+      `${JSON.stringify(report, null, 2)}\n`,
+    );
+  } finally {
+    server.child.kill('SIGTERM');
+    await server.exited;
+    await rm(dataDir, { recursive: true, force: true });
   }
-  const idleP99 = results[0]?.healthz.p99Ms ?? NaN;
-  const report = {
-    at: new Date().toISOString(),
-    secondsPerScenario: seconds,
-    cpus: cpus().length,
-    loadAverage1m: { before: round(loadBefore ?? NaN), after: round(loadavg()[0] ?? NaN) },
-    results: results.map((r) => ({ ...r, healthzP99VsIdle: round(r.healthz.p99Ms / idleP99) })),
-  };
-  await writeFile(
-    path.join(repoRoot, 'bench/results/oversized-prompt-health.json'),
-    `${JSON.stringify(report, null, 2)}\n`,
-  );
-} finally {
-  server.child.kill('SIGTERM');
-  await server.exited;
-  await rm(dataDir, { recursive: true, force: true });
+}
+
+const sent = scenarios.find((scenario) => scenario.name === values.send);
+if (sent) {
+  const records = await sendUntilDeadline(values.url ?? '', values.model ?? '', sent);
+  process.send?.(records, () => process.exit(0));
+} else {
+  await measure();
 }

@@ -49,26 +49,25 @@ function expectContextLengthExceeded(
 /** Words the tokenizer cannot merge much: about one token per few characters. */
 const text = (bytes: number) => 'lorem ipsum dolor sit amet '.repeat(Math.ceil(bytes / 27)).slice(0, bytes);
 
+/** A conversation of `count` turns of `bytes` each, user and assistant in turn. */
+const history = (count: number, bytes: number) =>
+  Array.from({ length: count }, (_, i) => ({
+    role: i % 2 === 0 ? 'user' : 'assistant',
+    content: text(bytes),
+  }));
+
 describe('a prompt over the context', () => {
   it('four 3 KB messages: 400 context_length_exceeded, not 500 (finding 5)', async () => {
-    const messages = Array.from({ length: 4 }, (_, i) => ({
-      role: i % 2 === 0 ? 'user' : 'assistant',
-      content: text(3000),
-    }));
     expectContextLengthExceeded(
-      await post('/v1/chat/completions', { model, messages, max_tokens: 4 }),
+      await post('/v1/chat/completions', { model, messages: history(4, 3000), max_tokens: 4 }),
       'messages',
       true,
     );
   });
 
   it('a long history (64 messages of 10 KB) is refused at once, not fitted turn by turn (finding 4)', async () => {
-    const messages = Array.from({ length: 64 }, (_, i) => ({
-      role: i % 2 === 0 ? 'user' : 'assistant',
-      content: text(10_000),
-    }));
     expectContextLengthExceeded(
-      await post('/v1/chat/completions', { model, messages, max_tokens: 4 }),
+      await post('/v1/chat/completions', { model, messages: history(64, 10_000), max_tokens: 4 }),
       'messages',
       true,
     );
