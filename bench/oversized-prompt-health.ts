@@ -2,7 +2,7 @@
 // the context (messages of 10 KB) and a 3.9 MB legacy completion prompt, against the same server idle.
 // The server is `lmx serve` in its own process with default settings (one decode thread, CPU); a child of
 // this process sends the oversized requests back to back, while this one probes /healthz (a probe every
-// few milliseconds), for a bounded time per scenario. Each side has its own event loop, so the probe's
+// 10 ms, open loop), for a bounded time per scenario. Each side has its own event loop, so the probe's
 // latency is the server's.
 // Run: `npx tsx bench/oversized-prompt-health.ts [--seconds 5]`. Writes bench/results/oversized-prompt-health.json.
 
@@ -63,16 +63,22 @@ const percentile = (xs: number[], p: number) => {
 };
 const round = (x: number) => Math.round(x * 10) / 10;
 
+/**
+ * Open loop: a probe every 10 ms whether or not the last one has answered, so a stall of the server shows
+ * in every probe it delays (a closed loop would count a stall of seconds as one slow sample).
+ */
 async function probeHealth(url: string, until: () => boolean): Promise<number[]> {
-  const samples: number[] = [];
-  while (!until() && samples.length < 100_000) {
+  const probes: Promise<number>[] = [];
+  while (!until() && probes.length < 100_000) {
     const startedAt = performance.now();
-    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(120_000) });
-    await response.arrayBuffer();
-    samples.push(performance.now() - startedAt);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    probes.push(
+      fetch(`${url}/healthz`, { signal: AbortSignal.timeout(120_000) })
+        .then((response) => response.arrayBuffer())
+        .then(() => performance.now() - startedAt),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  return samples;
+  return Promise.all(probes);
 }
 
 interface RequestRecord {
