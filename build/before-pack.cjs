@@ -49,6 +49,17 @@ exports.default = async function beforePack(context) {
     );
 
   if (platform === 'darwin') {
+    // LMX's own addon build (npm run build:engine, Metal on a Mac) is what the app should ship; without it
+    // the app runs node-llama-cpp's prebuilt binary.
+    const localBuilds = path.join(root, 'node_modules', 'node-llama-cpp', 'llama', 'localBuilds');
+    const ownBuild = existsSync(localBuilds)
+      ? readdirSync(localBuilds).find((name) => name.startsWith(`mac-${arch}-metal`))
+      : undefined;
+    console.log(
+      ownBuild
+        ? `  • LMX: shipping LMX's addon build ${ownBuild}`
+        : "  • LMX: no LMX addon build for Metal (npm run build:engine on the Mac): the app will run node-llama-cpp's prebuilt binary",
+    );
     const signed = Boolean(process.env.CSC_LINK) || process.env.CSC_IDENTITY_AUTO_DISCOVERY !== 'false';
     console.log(
       process.env.CSC_LINK

@@ -42,6 +42,9 @@ async function main(): Promise<number> {
     return 0;
   }
   const pkgDir = nodeLlamaCppDir();
+  // node-llama-cpp's own CLI, by path: `npx node-llama-cpp` run inside the package's folder finds no local
+  // bin there and, with --no, fails on a machine whose npx cache never held it.
+  const cli = path.join(pkgDir, 'dist', 'cli', 'cli.js');
   const localBuilds = localBuildsDir();
   const entry = path.join(engineCacheDir(), key.cacheKey);
   const record = await readRecord(entry);
@@ -76,7 +79,7 @@ async function main(): Promise<number> {
   log(
     `building ${key.cacheKey} (node-llama-cpp ${key.nodeLlamaCppVersion}, gpu ${gpuArg}); this takes minutes`,
   );
-  await run('npx', ['--no', 'node-llama-cpp', 'source', 'download', '--skipBuild', '--gpu', gpuArg], pkgDir);
+  await run(process.execPath, [cli, 'source', 'download', '--skipBuild', '--gpu', gpuArg], pkgDir);
   const patches = await addonPatchFiles();
   const applied: string[] = [];
   try {
@@ -95,14 +98,9 @@ async function main(): Promise<number> {
       if (!alreadyApplied) await run('patch', ['-p1', '--forward', '--silent', '-i', file], pkgDir);
       applied.push(file);
     }
-    await run(
-      'npx',
-      ['--no', 'node-llama-cpp', 'source', 'build', '--gpu', gpuArg, '--noUsageExample'],
-      pkgDir,
-      {
-        [`NODE_LLAMA_CPP_CMAKE_OPTION_${patchCmakeOption}`]: key.patchHash,
-      },
-    );
+    await run(process.execPath, [cli, 'source', 'build', '--gpu', gpuArg, '--noUsageExample'], pkgDir, {
+      [`NODE_LLAMA_CPP_CMAKE_OPTION_${patchCmakeOption}`]: key.patchHash,
+    });
   } finally {
     for (const file of applied.reverse()) await run('patch', ['-p1', '-R', '--silent', '-i', file], pkgDir);
   }

@@ -13,6 +13,7 @@ import { ModelLibrary } from './models/library.ts';
 import { ModelManager } from './models/model-manager.ts';
 import { AdminKeyHolder, loadOrCreateAdminKey } from './persistence/admin-key.ts';
 import { acquireDataDirLock, type DataDirLock } from './persistence/data-dir-lock.ts';
+import { ModelTrials } from './persistence/model-trials.ts';
 import { Recovery } from './persistence/recovery.ts';
 import { Drain } from './resilience/drain.ts';
 import { systemMemory, type MemorySource } from './resilience/shedding.ts';
@@ -105,7 +106,16 @@ export class LmxServer {
     const library = new ModelLibrary(config.modelsDir, config.startupModels, (file) =>
       engine.readFileInfo(file),
     );
+    const { trials, newlyCrashed } = await ModelTrials.open(config.dataDir, (problem) =>
+      logger.error({ problem }, 'model trials are not persisted'),
+    );
+    for (const { file, phase } of newlyCrashed) {
+      const message = `The server died during the first ${phase} of ${file.split('|')[0]}: it is not restored or loaded just in time until an admin loads it again.`;
+      logger.error({ file, phase }, 'a model file crashed the server');
+      events.alert('model_crash', 'critical', message);
+    }
     const models = new ModelManager({
+      trials,
       engine,
       library,
       events,

@@ -67,6 +67,8 @@ export interface LoadedModelView {
   lastUsedAt: string;
   inflight: number;
   queued: number;
+  /** Sequences held by generations now; 0 at rest (a higher count at rest is a leaked sequence). */
+  busySequences: number;
   tokensPerSecond: number | null;
 }
 

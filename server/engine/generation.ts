@@ -32,6 +32,9 @@ import { toChatHistory } from './chat-history.ts';
 import { forcingToolCall } from './forced-tool-call.ts';
 import { toGrammarSchema } from './json-schema.ts';
 import { firstStopIndex, StopStringScanner } from './stop-strings.ts';
+import { AnswerLogprobs, type TokenLogprob } from './token-logprobs.ts';
+
+export type { TokenAlternative, TokenLogprob } from './token-logprobs.ts';
 
 export interface ToolCall {
   id: string;
@@ -80,6 +83,8 @@ export interface SamplingOptions {
   ignoreEos: boolean;
   /** Token id → additive logit bias (-100 bans the token). */
   logitBias?: ReadonlyMap<number, number>;
+  /** Log probabilities of the answer's tokens, with this many top alternatives each (0–20); undefined: none. */
+  logprobs?: number;
 }
 
 /** Why a generation ended, in engine terms; the API maps it to its own finish reason. */
@@ -100,6 +105,8 @@ export interface GenerationResult {
   reasoningTokens: number;
   /** Milliseconds from the start of generation to the first output token (undefined if none). */
   timeToFirstTokenMs?: number;
+  /** When sampling.logprobs asked for them: the answer text's tokens, in order. */
+  logprobs?: TokenLogprob[];
 }
 
 export interface ToolCallDelta {
@@ -113,7 +120,8 @@ export interface ToolCallDelta {
 
 export interface GenerationHooks {
   signal: AbortSignal;
-  onText?: (text: string) => void;
+  /** With sampling.logprobs, the entries of the tokens that start in this text. */
+  onText?: (text: string, logprobs?: TokenLogprob[]) => void;
   onReasoning?: (text: string) => void;
   onToolCall?: (delta: ToolCallDelta) => void;
   /** Output tokens as they are released (live figures; the result's count is the exact one). */
@@ -161,13 +169,16 @@ export async function generateOnSequence(
   // node-llama-cpp's stop triggers (see stop-strings.ts for why).
   const stopScanner = sampling.stop.length > 0 ? new StopStringScanner(sampling.stop) : undefined;
   const stopStringFound = new AbortController();
+  const logprobs =
+    sampling.logprobs === undefined ? undefined : new AnswerLogprobs(sequence.model, sampling.logprobs);
+  const sendText = (text: string) => hooks.onText?.(text, logprobs?.release(text.length));
   const onAnswerText = stopScanner
     ? (chunk: string) => {
         const released = stopScanner.push(chunk);
-        if (released !== '') hooks.onText?.(released);
+        if (released !== '') sendText(released);
         if (stopScanner.found) stopStringFound.abort();
       }
-    : hooks.onText;
+    : sendText;
   const common = {
     signal: stopScanner ? AbortSignal.any([hooks.signal, stopStringFound.signal]) : hooks.signal,
     stopOnAbortSignal: true,
@@ -197,6 +208,7 @@ export async function generateOnSequence(
     const callIds: string[] = [];
     const callId = (index: number) =>
       (callIds[index] ??= `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`);
+    const stopRecording = logprobs?.record(sequence);
     try {
       const result = await chat.generateResponse(toChatHistory(input.messages), {
         ...common,
@@ -217,8 +229,11 @@ export async function generateOnSequence(
           : { grammar }),
         budgets: constraints.reasoningEffort === 'none' ? { thoughtTokens: 0 } : undefined,
         onResponseChunk: (chunk) => {
-          if (chunk.type === undefined) onAnswerText?.(chunk.text);
-          else if (chunk.segmentType === 'thought') {
+          if (chunk.type === undefined) {
+            logprobs?.add(chunk.tokens);
+            onAnswerText(chunk.text);
+          } else if (chunk.segmentType === 'thought') {
+            logprobs?.skip(chunk.tokens);
             reasoningTokens += chunk.tokens.length;
             if (chunk.text !== '') hooks.onReasoning?.(chunk.text);
           }
@@ -236,19 +251,26 @@ export async function generateOnSequence(
       stopReason = result.metadata.stopReason;
     } finally {
       chat.dispose({ disposeSequence: false });
+      stopRecording?.();
     }
   } else {
     const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
+    const stopRecording = logprobs?.record(sequence);
     try {
       const result = await completion.generateCompletionWithMeta(input.prompt, {
         ...common,
         grammar,
+        onToken: (tokens) => {
+          common.onToken(tokens);
+          logprobs?.add(tokens);
+        },
         onTextChunk: onAnswerText,
       });
       text = result.response;
       stopReason = result.metadata.stopReason;
     } finally {
       completion.dispose({ disposeSequence: false });
+      stopRecording?.();
     }
   }
   if (stopScanner?.found) {
@@ -257,7 +279,7 @@ export async function generateOnSequence(
   } else {
     // Ended otherwise (length, EOS, abort) while holding the start of a stop string: that text is the answer's.
     const held = stopScanner?.flush() ?? '';
-    if (held !== '') hooks.onText?.(held);
+    if (held !== '') sendText(held);
   }
   const usage = sequence.tokenMeter.diff(meterBefore);
   // The meter counts the tokens evaluated now; a prompt that starts like the sequence's previous one reuses
@@ -277,6 +299,7 @@ export async function generateOnSequence(
     completionTokens: usage.usedOutputTokens,
     reasoningTokens,
     timeToFirstTokenMs,
+    ...(logprobs ? { logprobs: logprobs.within(text) } : {}),
   };
 }
 

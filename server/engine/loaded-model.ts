@@ -60,6 +60,12 @@ export interface RunHooks extends GenerationHooks {
   timeoutMs: number;
 }
 
+/** A trial of native work on a file not yet proven (see persistence/model-trials.ts). */
+export interface InferenceTrial {
+  passed(): Promise<void>;
+  ended(): Promise<void>;
+}
+
 /**
  * A model in memory with one context of `parallel` sequences, so concurrent requests to it are
  * decoded together in one batch. Owns its native memory: dispose() frees it.
@@ -72,6 +78,12 @@ export class LoadedModel {
   #inflight = 0;
   #recentTtftMs: number[] = [];
   readonly #sequences: SequencePool | undefined;
+  /**
+   * Set by the registry: starts the on-disk trial of this file's first inference (persistence/model-trials.ts),
+   * resolving once it is recorded; undefined when the file already passed it.
+   */
+  beginInferenceTrial: () => Promise<InferenceTrial | undefined> = async () => undefined;
+  #inferenceProven = false;
 
   constructor(
     readonly id: string,
@@ -118,13 +130,36 @@ export class LoadedModel {
       onAdmitted?.();
       try {
         this.lastUsedAt = Date.now();
-        return await work();
+        return await this.#onTrial(() => work());
       } finally {
         release();
       }
     } finally {
       this.#inflight--;
       this.lastUsedAt = Date.now();
+    }
+  }
+
+  /**
+   * Runs native work; until this model's first inference has survived, under its trial: passed at the first
+   * token (`survived`) or when the work completes, ended without a verdict when it throws.
+   */
+  async #onTrial<T>(work: (survived: () => void) => Promise<T>): Promise<T> {
+    const trial = this.#inferenceProven ? undefined : await this.beginInferenceTrial();
+    if (!trial) return work(() => {});
+    let passed = false;
+    const survived = () => {
+      if (passed) return;
+      passed = true;
+      this.#inferenceProven = true;
+      void trial.passed();
+    };
+    try {
+      const result = await work(survived);
+      survived();
+      return result;
+    } finally {
+      if (!passed) await trial.ended();
     }
   }
 
@@ -182,21 +217,24 @@ export class LoadedModel {
           // exact count at the end.
           let counted = 0;
           try {
-            result = await generateOnSequence(
-              sequence,
-              input,
-              sampling,
-              {
-                signal,
-                onText: hooks.onText,
-                onReasoning: hooks.onReasoning,
-                onToolCall: hooks.onToolCall,
-                onTokens: (count) => {
-                  counted += count;
-                  this.generatedTokens += count;
+            result = await this.#onTrial((survived) =>
+              generateOnSequence(
+                sequence,
+                input,
+                sampling,
+                {
+                  signal,
+                  onText: hooks.onText,
+                  onReasoning: hooks.onReasoning,
+                  onToolCall: hooks.onToolCall,
+                  onTokens: (count) => {
+                    survived();
+                    counted += count;
+                    this.generatedTokens += count;
+                  },
                 },
-              },
-              constraints,
+                constraints,
+              ),
             );
           } catch (error) {
             // A generation that failed (not one that was stopped) may leave the sequence's state half-done.

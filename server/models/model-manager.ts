@@ -10,6 +10,7 @@ import type {
 } from '../../shared/admin-api.ts';
 import type { EventBus } from '../runtime/events.ts';
 import type { ModelCounts } from '../runtime/lifecycle.ts';
+import type { ModelTrials } from '../persistence/model-trials.ts';
 import type { PersistedModel } from '../persistence/runtime-state.ts';
 import { InsufficientMemoryError, type Engine } from '../engine/engine.ts';
 import { AdmissionQueue } from '../resilience/admission-queue.ts';
@@ -60,6 +61,8 @@ export interface ModelManagerOptions {
   onLoadedSetChanged?: (models: PersistedModel[]) => Promise<void> | void;
   /** How long an unload waits for in-flight requests before cutting them off. */
   unloadDrainMs?: number;
+  /** First loads and first inferences of each file, and the files that crashed the server in them. */
+  trials: ModelTrials;
 }
 
 /**
@@ -236,7 +239,7 @@ export class ModelManager {
       );
     }
     const next: ModelRecord = { state: 'loading', error: null, tokensPerSecond: null };
-    const loading = this.#serialized(() => this.#load(model, overrides, next));
+    const loading = this.#serialized(() => this.#load(model, overrides, next, origin));
     next.loading = loading;
     this.#records.set(model.id, next);
     this.#publish(model.id, next);
@@ -314,10 +317,20 @@ export class ModelManager {
     }
   }
 
-  async #load(model: LibraryModel, overrides: ModelLoadOverrides, record: ModelRecord): Promise<LoadedModel> {
-    const { engine, config, library } = this.options;
+  async #load(
+    model: LibraryModel,
+    overrides: ModelLoadOverrides,
+    record: ModelRecord,
+    origin: LoadOrigin,
+  ): Promise<LoadedModel> {
+    const { engine, config, library, trials } = this.options;
     const info = await library.info(model);
     if (info.error || !info.estimate) throw new ModelLoadError(model.id, info.error ?? 'unreadable');
+    // A file that took the process down is loaded again only when an admin asks for it by name.
+    const file = { path: model.path, sizeBytes: model.sizeBytes };
+    const crash = trials.crashReason(file);
+    if (crash && origin !== 'admin') throw new ModelLoadError(model.id, crash);
+    if (crash) await trials.forgive(file);
     // The one place a load's shape is decided: the request's overrides, else the configuration.
     const shape = {
       contextSize: overrides.contextSize ?? config.contextSize,
@@ -343,6 +356,7 @@ export class ModelManager {
       await this.#unloadLocked(id, 'evicted');
     }
     let loaded: LoadedModel;
+    const trial = await trials.begin(file, 'load');
     try {
       loaded = await engine.loadModel({
         id: model.id,
@@ -354,10 +368,13 @@ export class ModelManager {
         admission: new AdmissionQueue({ ...config.queue, concurrency: shape.parallel }),
       });
     } catch (error) {
+      await trial?.ended();
       if (error instanceof InsufficientMemoryError)
         throw new ModelMemoryError(model.id, totalBytes(need), 0, []);
       throw new ModelLoadError(model.id, (error as Error).message);
     }
+    await trial?.passed();
+    loaded.beginInferenceTrial = () => trials.begin(file, 'inference');
     Object.assign(record, {
       state: 'loaded',
       error: null,
@@ -453,7 +470,8 @@ export class ModelManager {
       trainedContext: info?.trainedContext ?? null,
       kind: record?.loaded?.kind ?? info?.kind?.kind ?? null,
       state: record?.state ?? 'unloaded',
-      error: record?.error ?? (record ? null : (info?.error ?? null)),
+      error:
+        record?.error ?? (record ? null : (info?.error ?? this.options.trials.crashReason(model) ?? null)),
       loaded: record?.loaded ? loadedView(record) : null,
     };
   }
@@ -488,6 +506,7 @@ function loadedView(record: ModelRecord): LoadedModelView {
     lastUsedAt: new Date(model.lastUsedAt).toISOString(),
     inflight: model.admission.running,
     queued: model.admission.queued,
+    busySequences: model.busySequences,
     tokensPerSecond: record.tokensPerSecond,
   };
 }

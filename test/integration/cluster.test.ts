@@ -228,7 +228,12 @@ describe.skipIf(missing.length > 0)('three LMX nodes behind HAProxy, scraped by 
     const unanswered = inFlight.filter((entry) => entry.node === null).length;
     const killedAt = Date.now();
     const firstStart = victim.starts;
+    const dying = victim.current!.exited;
     victim.kill('SIGKILL');
+    await dying;
+    // Until the kernel has unmapped its model and closed its sockets, the dying node still completes
+    // handshakes; the requests it took meanwhile are reset unanswered, and HAProxy must send them on.
+    console.log(`the killed node was gone ${Date.now() - killedAt} ms after the signal`);
     await waitUntil('the victim to come back', async () => victim.starts > firstStart, 30_000);
     await waitUntil('the victim to be ready with its model', async () =>
       (await loadedModels(victim)).includes('alpha'),
@@ -241,6 +246,7 @@ describe.skipIf(missing.length > 0)('three LMX nodes behind HAProxy, scraped by 
     const failures = records.filter((record) => !record.ok);
     console.log(
       `kill -9: ${failures.length} of ${records.length} requests failed; at the kill, ${onVictim} were streaming from the killed node and ${unanswered} not yet answered`,
+      failures.map((f) => `+${f.startedAt - killedAt} ms ${f.node ?? 'no node'}: ${f.error}`),
     );
     // Only requests already sent when the node died may fail: never more than the clients, none later.
     expect(failures.length).toBeLessThanOrEqual(LOAD.concurrency);

@@ -93,7 +93,7 @@ describe('lmx cluster haproxy', () => {
     expect(text).toMatch(/http-check send meth GET uri \/readyz/);
     expect(text).toMatch(/check inter 200ms .* fall 1 rise 1/);
     expect(text).toMatch(/^ {4}balance leastconn$/m);
-    expect(text).toMatch(/^ {4}retry-on conn-failure$/m);
+    expect(text).toMatch(/^ {4}retry-on conn-failure empty-response$/m);
     expect(text).not.toMatch(/lmx_admin/);
     expect(text).not.toMatch(/\{\{/);
   });

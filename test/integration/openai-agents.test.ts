@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { validateWeather, weather } from '../helpers/weather-tool.ts';
 
 let lmx: TestServer;
 let model: string;
@@ -18,26 +19,6 @@ beforeAll(async () => {
   model = (await lmx.openai.models.list()).data[0]!.id;
 });
 afterAll(async () => lmx?.stop());
-
-const weather = {
-  type: 'function' as const,
-  function: {
-    name: 'get_weather',
-    description: 'The weather in a city',
-    parameters: {
-      type: 'object',
-      // Bounded values: random weights never end a free string. (No maxLength: node-llama-cpp 3.21.1's grammar
-      // lets a string run past it, then its own check of the call throws.)
-      properties: {
-        city: { type: 'string', enum: ['Paris', 'Rome', 'Oslo'] },
-        days: { type: 'integer', enum: [1, 2, 3] },
-      },
-      required: ['city', 'days'],
-      additionalProperties: false,
-    },
-  },
-};
-const validateWeather = new Ajv().compile(weather.function.parameters);
 
 describe('round trip', () => {
   it('takes back the message it returned (refusal, content, annotations) as turn two', async () => {

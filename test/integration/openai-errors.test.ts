@@ -40,8 +40,9 @@ const chat = (extra: Record<string, unknown>) => () => ({
 describe('400 invalid_request_error, naming the parameter', () => {
   const cases: [string, () => Record<string, unknown>, string][] = [
     ["n above the model's parallel sequences", chat({ n: 64 }), 'n'],
-    ['logprobs', chat({ logprobs: true }), 'logprobs'],
-    ['top_logprobs', chat({ top_logprobs: 2 }), 'top_logprobs'],
+    ['top_logprobs above 20', chat({ logprobs: true, top_logprobs: 21 }), 'top_logprobs'],
+    ['top_logprobs without logprobs', chat({ top_logprobs: 2 }), 'top_logprobs'],
+    ['logprobs as a count on chat', chat({ logprobs: 2 }), 'logprobs'],
     [
       'tool_choice naming no declared tool',
       chat({ tool_choice: { type: 'function', function: { name: 'f' } } }),

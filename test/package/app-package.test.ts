@@ -9,7 +9,7 @@ import { ServerSupervisor } from '../../electron/main/supervisor.ts';
 import type { ServerToMain } from '../../shared/ipc-contract.ts';
 import { testModelPath } from '../fixtures/models.ts';
 import { repoRoot, testConfigLayer } from '../helpers/server.ts';
-import { packageApp, type PackagedApp } from './package-app.ts';
+import { packageApp, STAGED_METAL_BUILD, type PackagedApp } from './package-app.ts';
 
 /** The app folder's budget (Resources/app; Electron's own framework comes on top). */
 const SIZE_BUDGET_BYTES = 150 * 1024 * 1024;
@@ -150,9 +150,25 @@ describe('the packaged Mac app (electron-builder --mac dir --arm64, copied out o
     }
   });
 
+  it('ships of LMX’s own addon build only what loads (Release/ and its done-marker), not its intermediates', async () => {
+    const build = path.join(app.appDir, 'node_modules/node-llama-cpp/llama/localBuilds', STAGED_METAL_BUILD);
+    expect((await filesUnder(build)).map((f) => path.relative(build, f)).sort()).toEqual([
+      'Release/_nlcBuildMetadata.json',
+      'Release/libggml-metal.dylib',
+      'Release/llama-addon.node',
+      'buildDone.status',
+    ]);
+  });
+
   it('ships compiled code, the renderer and the tray icon — no sources, tests, benchmarks or dev-only packages', async () => {
     const top = (await readdir(app.appDir)).sort();
-    expect(top).toEqual(['build', 'dist', 'electron', 'node_modules', 'package.json']);
+    expect(top).toEqual(['build', 'dist', 'electron', 'native', 'node_modules', 'package.json']);
+    // The addon patches, and nothing else of native/: they name the build of LMX's addon the app loads.
+    const patches = (await readdir(path.join(repoRoot, 'native/addon'))).filter((f) => f.endsWith('.patch'));
+    expect(patches.length).toBeGreaterThan(0);
+    expect((await filesUnder(path.join(app.appDir, 'native'))).map(rel).sort()).toEqual(
+      patches.map((f) => `native/addon/${f}`).sort(),
+    );
     expect((await readdir(path.join(app.appDir, 'dist'))).sort()).toEqual(['main', 'renderer']);
     expect(await readdir(path.join(app.appDir, 'electron'))).toEqual(['static']);
     expect(existsSync(path.join(app.appDir, 'dist/renderer/index.html'))).toBe(true);
@@ -177,7 +193,7 @@ describe('the packaged Mac app (electron-builder --mac dir --arm64, copied out o
       'openai',
     ])
       expect(existsSync(path.join(app.appDir, 'node_modules', devOnly)), devOnly).toBe(false);
-    // llama.cpp's sources (34 MB) are for building from source; the app uses the prebuilt binary.
+    // llama.cpp's sources (34 MB) are for building from source; the app ships the built addon.
     expect(existsSync(path.join(app.appDir, 'node_modules/node-llama-cpp/llama/gitRelease.bundle'))).toBe(
       false,
     );

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -82,6 +82,8 @@ export async function packageApp(): Promise<PackagedApp> {
     sh('npm', ['ci', '--os=darwin', '--cpu=arm64', '--ignore-scripts']),
   );
   await step(timings, 'npx patch-package', () => sh('npx', ['patch-package']));
+  // The folder `npm run build:engine` leaves on a Mac (no Metal build can be made here): what ships of it.
+  await step(timings, 'stage a Metal addon build', () => stageMetalAddonBuild(tree));
   await step(timings, 'electron-builder --mac dir --arm64', async () => {
     await writeStubElectronApp(electronDist);
     await sh(process.execPath, [
@@ -104,4 +106,30 @@ export async function packageApp(): Promise<PackagedApp> {
     }),
   );
   return { appDir, bundle, tree, timings, dispose: () => rm(work, { recursive: true, force: true }) };
+}
+
+/** A Mach-O file's first bytes (64-bit, little-endian). */
+const MACH_O_MAGIC = Buffer.from('cffaedfe', 'hex');
+
+/** A build folder as node-llama-cpp's `source build` files it, with its intermediates; matches no patch. */
+export const STAGED_METAL_BUILD = 'mac-arm64-metal-lmxpackagetest';
+
+async function stageMetalAddonBuild(tree: string): Promise<void> {
+  const folder = path.join(tree, 'node_modules/node-llama-cpp/llama/localBuilds', STAGED_METAL_BUILD);
+  const files: Record<string, Buffer | string> = {
+    'Release/llama-addon.node': MACH_O_MAGIC,
+    'Release/libggml-metal.dylib': MACH_O_MAGIC,
+    'Release/_nlcBuildMetadata.json': '{"buildOptions":{"customCmakeOptions":{}}}',
+    'buildDone.status': '',
+    'bin/libggml-metal.dylib': MACH_O_MAGIC,
+    'CMakeFiles/llama-addon.dir/addon.cpp.o': 'object',
+    'llama.cpp/src/llama.cpp.o': 'object',
+    'CMakeCache.txt': 'cache',
+    'build.ninja': 'ninja',
+    '.ninja_log': 'log',
+  };
+  for (const [file, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(folder, file)), { recursive: true });
+    await writeFile(path.join(folder, file), content);
+  }
 }

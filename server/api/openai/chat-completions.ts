@@ -1,6 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { chatCompletionBody, type ChatCompletionBody, type ChatMessage } from './schema.ts';
-import { checkConstraints, type ChatTurn, type GenerationConstraints } from '../../engine/generation.ts';
+import {
+  checkConstraints,
+  type ChatTurn,
+  type GenerationConstraints,
+  type TokenLogprob,
+} from '../../engine/generation.ts';
 import { respondWithGeneration, type ChoiceDelta, type ResponseShape } from './respond.ts';
 import { samplingFromBody, unsupported } from './sampling.ts';
 import type { InferenceRoutesOptions } from './options.ts';
@@ -28,16 +33,29 @@ const chatShape: ResponseShape = {
           }
         : {}),
     },
-    logprobs: null,
+    logprobs: result.logprobs ? chatLogprobs(result.logprobs) : null,
     finish_reason: finishReason,
   }),
   chunkChoice: (delta, finishReason, index) => ({
     index,
     delta: finishReason ? {} : delta === undefined ? { role: 'assistant', content: '' } : chatDelta(delta),
-    logprobs: null,
+    logprobs: delta && 'logprobs' in delta && delta.logprobs ? chatLogprobs(delta.logprobs) : null,
     finish_reason: finishReason,
   }),
 };
+
+/** OpenAI's choice.logprobs: each answer token with its log probability, bytes and top alternatives. */
+function chatLogprobs(entries: readonly TokenLogprob[]): Record<string, unknown> {
+  return {
+    content: entries.map((entry) => ({
+      token: entry.token,
+      logprob: entry.logprob,
+      bytes: entry.bytes,
+      top_logprobs: entry.top.map(({ token, logprob, bytes }) => ({ token, logprob, bytes })),
+    })),
+    refusal: null,
+  };
+}
 
 /** OpenAI's streamed delta: a tool call's first piece carries its id and name, the next ones argument text. */
 function chatDelta(delta: ChoiceDelta): Record<string, unknown> {
@@ -67,8 +85,8 @@ export const chatCompletionsRoute: FastifyPluginAsyncTypebox<InferenceRoutesOpti
     { schema: { body: chatCompletionBody(options.limits) } },
     async (request, reply) => {
       const body = request.body;
-      if (body.top_logprobs != null) unsupported('top_logprobs', 'log probabilities are not supported yet');
-      if (body.logprobs === true) unsupported('logprobs', 'log probabilities are not supported yet');
+      if (body.top_logprobs != null && body.logprobs !== true)
+        throw invalidRequest('top_logprobs needs logprobs: true', 'top_logprobs');
       return respondWithGeneration(
         request,
         reply,
@@ -76,7 +94,10 @@ export const chatCompletionsRoute: FastifyPluginAsyncTypebox<InferenceRoutesOpti
         {
           model: body.model,
           input: { kind: 'chat', messages: body.messages.map(toChatTurn) },
-          sampling: samplingFromBody(body, body.max_completion_tokens ?? body.max_tokens),
+          sampling: {
+            ...samplingFromBody(body, body.max_completion_tokens ?? body.max_tokens),
+            logprobs: body.logprobs === true ? (body.top_logprobs ?? 0) : undefined,
+          },
           constraints: constraintsOf(body),
           n: body.n ?? 1,
           stream: body.stream === true,

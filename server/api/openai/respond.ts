@@ -7,6 +7,7 @@ import type {
   SamplingOptions,
   StopCause,
   ToolCallDelta,
+  TokenLogprob,
 } from '../../engine/generation.ts';
 import type { LoadedModel } from '../../engine/loaded-model.ts';
 import { unsupportedParameter } from '../../errors.ts';
@@ -31,7 +32,8 @@ export interface ResponseShape {
 }
 
 /** One streamed piece of a choice. */
-export type ChoiceDelta = { text: string } | { reasoning: string } | { toolCall: ToolCallDelta };
+export type ChoiceDelta =
+  { text: string; logprobs?: TokenLogprob[] } | { reasoning: string } | { toolCall: ToolCallDelta };
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls';
 
@@ -213,7 +215,7 @@ function startRun(
     {
       signal,
       timeoutMs,
-      onText: send && ((text) => text && send(index, { text })),
+      onText: send && ((text, logprobs) => text && send(index, { text, logprobs })),
       onReasoning: send && ((reasoning) => send(index, { reasoning })),
       onToolCall: send && ((toolCall) => send(index, { toolCall })),
     },

@@ -13,16 +13,12 @@ type SharedBody = Pick<
   | 'presence_penalty'
   | 'frequency_penalty'
   | 'n'
-  | 'logprobs'
   | 'ignore_eos'
   | 'logit_bias'
 >;
 
 /** OpenAI request parameters → engine sampling options. Values the server cannot honour are a 400. */
 export function samplingFromBody(body: SharedBody, maxTokens = body.max_tokens): SamplingOptions {
-  if (body.logprobs != null && body.logprobs !== false && body.logprobs !== 0) {
-    unsupported('logprobs', 'log probabilities are not supported');
-  }
   return {
     maxTokens: maxTokens ?? undefined,
     // OpenAI's defaults: temperature 1, top_p 1 (no nucleus cut).

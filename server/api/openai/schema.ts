@@ -133,7 +133,6 @@ function samplingProperties(limits: RequestLimits) {
     ignore_eos: nullable(Type.Boolean()),
     // Up to the model's parallel sequences: checked in the handler, which knows the model.
     n: nullable(Type.Integer({ minimum: 1, maximum: 128 })),
-    logprobs: nullable(Type.Union([Type.Boolean(), Type.Integer({ minimum: 0 })])),
   };
 }
 
@@ -143,6 +142,7 @@ export function chatCompletionBody(limits: RequestLimits) {
       ...samplingProperties(limits),
       messages: Type.Array(Message, { minItems: 1, maxItems: limits.maxMessages }),
       max_completion_tokens: nullable(Type.Integer({ minimum: 1, maximum: limits.maxTokens })),
+      logprobs: nullable(Type.Boolean()),
       top_logprobs: nullable(Type.Integer({ minimum: 0, maximum: 20 })),
       response_format: nullable(ResponseFormat),
       tools: nullable(Type.Array(FunctionTool, { maxItems: 128 })),
@@ -171,6 +171,8 @@ export function completionBody(limits: RequestLimits) {
     {
       ...samplingProperties(limits),
       prompt: Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })]),
+      // Legacy completions: the count of top alternatives per token (OpenAI's maximum is 5).
+      logprobs: nullable(Type.Integer({ minimum: 0, maximum: 20 })),
       echo: nullable(Type.Boolean()),
       suffix: nullable(Type.String()),
       best_of: nullable(Type.Integer({ minimum: 1 })),
