@@ -177,12 +177,13 @@ describe('a client that stops reading (finding 16)', () => {
     // Pipelined requests whose answers far exceed what the socket buffers hold.
     const requests = 4000;
     socket.write('GET /metrics HTTP/1.1\r\nHost: lmx\r\n\r\n'.repeat(requests));
-    await sleep(4000);
+    // Long enough for the server to fill the socket's buffers and then wait on the client, even on a busy machine.
+    await sleep(8000);
     const collected = collectUntilClosed(socket, 30_000);
     socket.resume();
     const exchange = await collected;
     expect(exchange.closedByServer).toBe(true);
     const answered = exchange.received.split('HTTP/1.1 200 OK').length - 1;
     expect(answered).toBeLessThan(requests);
-  });
+  }, 120_000);
 });
