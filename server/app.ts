@@ -4,6 +4,10 @@ import type { Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { Config } from './config/schema.ts';
 import { installErrorHandling } from './api/error-handler.ts';
+import { RequestLogController } from './api/request-log.ts';
+import { RefusalLog } from './telemetry/refusal-log.ts';
+import { installConnectionTimeouts, serverTimeoutOptions } from './api/connection-timeouts.ts';
+import { answerUnmetExpectations, clientErrorHandler, frameworkErrors } from './api/wire-errors.ts';
 import { openAiRoutes } from './api/openai/index.ts';
 import { healthRoutes } from './api/health/index.ts';
 import { metricsRoutes } from './api/metrics/index.ts';
@@ -65,7 +69,13 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
     // close() runs only after the drain has let inference finish: whatever connection is left then
     // (keep-alive sockets, the admin event feed, clients that stopped reading) is cut.
     forceCloseConnections: true,
+    logController: new RequestLogController(new RefusalLog(services.logger)),
+    ...serverTimeoutOptions(config.http),
+    clientErrorHandler,
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  answerUnmetExpectations(app);
+  installConnectionTimeouts(app, config.http);
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);

@@ -15,6 +15,7 @@ import { ModelKindError } from './engine/loaded-model.ts';
 import { DimensionsUnsupportedError, InputTooLongError, InvalidTokenError } from './engine/embedder.ts';
 import { HelperRefusedError, HelpersUnavailableError } from './helpers/errors.ts';
 import * as rag from './rag/errors.ts';
+import { ContextLengthExceededError } from './engine/prompt-fit.ts';
 
 /**
  * Typed API errors. Every error a client sees has OpenAI's shape:
@@ -123,6 +124,8 @@ export function fromDomainError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof ModelNotFoundError) return modelNotFound(error.model, error.detail);
   if (error instanceof ModelKindError) return invalidRequest(error.message, 'model', 'model_kind_mismatch');
+  if (error instanceof ContextLengthExceededError)
+    return invalidRequest(error.message, error.param, 'context_length_exceeded');
   if (error instanceof InputTooLongError)
     return invalidRequest(error.message, `input[${error.index}]`, 'input_too_long');
   if (error instanceof DimensionsUnsupportedError)

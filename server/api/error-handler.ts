@@ -26,6 +26,10 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (apiError.statusCode >= 500 && !fromDomainError(error)) {
       request.log.error({ err: error }, 'request failed');
     }
+    // Fastify closes the connection after a body error; for a body over the limit that resets it under a
+    // client still sending, which then never reads the 413. Kept open, Node reads the rest and discards it
+    // (bounded by the request and body-idle timeouts).
+    if (apiError.statusCode === 413) reply.removeHeader('connection');
     void reply.code(apiError.statusCode).headers(apiError.headers).send(apiError.toBody());
   });
 

@@ -84,6 +84,20 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    /** How long a connection may hold the server without progress (408, or the socket closed). */
+    http: Type.Object(
+      {
+        /** Until a request's headers are complete. */
+        headersTimeoutMs: Type.Integer({ ...Millis, default: 10_000 }),
+        /** Until a request (headers and body) is complete, however steadily it arrives. */
+        requestTimeoutMs: Type.Integer({ ...Millis, default: 60_000 }),
+        /** Without a byte of a request body that has not all arrived. */
+        bodyIdleTimeoutMs: Type.Integer({ ...Millis, default: 10_000 }),
+        /** With an answer waiting for a client that stopped reading. */
+        stalledWriteTimeoutMs: Type.Integer({ ...Millis, default: 10_000 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     /** Addresses or CIDRs of load balancers whose X-Forwarded-For names the client (rate limits, logs). */
     trustProxy: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
     cors: Type.Object(

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import {
   LlamaChat,
   LlamaCompletion,
+  resolveChatWrapper,
   TokenBias,
   type ChatModelFunctions,
   type ChatWrapper,
@@ -130,15 +131,27 @@ export interface GenerationHooks {
 const chatWrappers = new WeakMap<LlamaModel, ChatWrapper>();
 
 /** The chat wrapper node-llama-cpp resolves for a model (from its template and name), resolved once. */
-export function chatWrapperOf(sequence: LlamaContextSequence): ChatWrapper {
-  let wrapper = chatWrappers.get(sequence.model);
+export function chatWrapperOf(model: LlamaModel): ChatWrapper {
+  let wrapper = chatWrappers.get(model);
   if (!wrapper) {
-    const probe = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
-    wrapper = probe.chatWrapper;
-    probe.dispose({ disposeSequence: false });
-    chatWrappers.set(sequence.model, wrapper);
+    // What LlamaChat's `chatWrapper: "auto"` does.
+    wrapper = resolveChatWrapper(model);
+    chatWrappers.set(model, wrapper);
   }
   return wrapper;
+}
+
+/** The wrapper and functions a chat generation runs with (the prompt-fit check renders the same prompt). */
+export function chatSetup(
+  model: LlamaModel,
+  constraints: GenerationConstraints,
+): { chatWrapper: ChatWrapper; functions: ChatModelFunctions | undefined } {
+  const tools = constraints.tools;
+  const functions =
+    tools && tools.choice !== 'none' ? toFunctions(tools.definitions, tools.choice) : undefined;
+  const forced = tools !== undefined && (tools.choice === 'required' || typeof tools.choice === 'object');
+  const wrapper = chatWrapperOf(model);
+  return { chatWrapper: forced ? forcingToolCall(wrapper) : wrapper, functions };
 }
 
 /** Runs one generation on a sequence the caller owns. Stops cleanly (with what it has) when the signal aborts. */
@@ -190,15 +203,8 @@ export async function generateOnSequence(
   let stopReason: string;
   if (input.kind === 'chat') {
     const tools = constraints.tools;
-    const functions =
-      tools && tools.choice !== 'none' ? toFunctions(tools.definitions, tools.choice) : undefined;
-    const forced = tools !== undefined && (tools.choice === 'required' || typeof tools.choice === 'object');
-    const wrapper = chatWrapperOf(sequence);
-    const chat = new LlamaChat({
-      contextSequence: sequence,
-      autoDisposeSequence: false,
-      chatWrapper: forced ? forcingToolCall(wrapper) : wrapper,
-    });
+    const { chatWrapper, functions } = chatSetup(sequence.model, constraints);
+    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false, chatWrapper });
     const callIds: string[] = [];
     const callId = (index: number) =>
       (callIds[index] ??= `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`);

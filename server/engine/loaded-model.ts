@@ -11,6 +11,7 @@ import {
   type GenerationResult,
   type SamplingOptions,
 } from './generation.ts';
+import { checkPromptFits } from './prompt-fit.ts';
 import { historyAfter, SequencePool } from './sequence-pool.ts';
 
 export interface LoadOptions {
@@ -185,6 +186,11 @@ export class LoadedModel {
   /** Weights plus the context's state (KV cache and buffers) as node-llama-cpp reports them; weights only for embedding and rank contexts, which do not report theirs. */
   get memoryBytes(): number {
     return this.model.size + (this.contexts.kind === 'chat' ? this.contexts.context.stateSize : 0);
+  }
+
+  /** Throws ContextLengthExceededError for a prompt the context cannot hold (cost bounded by the context size). */
+  checkPromptFits(input: GenerationInput, constraints: GenerationConstraints = {}): void {
+    checkPromptFits(this.model, this.context.contextSize, input, constraints);
   }
 
   /** Waits for a free sequence (bounded queue), then generates on it; the sequence is always given back. */

@@ -51,16 +51,12 @@ describe('schema-driven fuzzing of every route', () => {
     expect((await fetch(`${lmx.url}/healthz`)).status).toBe(200);
   }, 600_000);
 
-  // Fails today: finding 13 of the hostile-test issue (Fastify's FST_ERR_BAD_URL is not in the API error shape).
-  it.fails(
-    'answers a malformed percent-encoding in a path with the API error shape (open finding 13)',
-    async () => {
-      console.log('expected to fail until finding 13 (errors outside the API error shape) is fixed');
-      const response = await fetch(`${lmx.url}/v1/models/%ff%fe`, {
-        headers: { authorization: `Bearer ${apiKey}` },
-      });
-      const body = (await response.json()) as { error?: { type?: unknown } };
-      expect(typeof body.error?.type).toBe('string');
-    },
-  );
+  // Finding 13 of the hostile-test issue: Fastify's FST_ERR_BAD_URL in the API error shape.
+  it('answers a malformed percent-encoding in a path with the API error shape', async () => {
+    const response = await fetch(`${lmx.url}/v1/models/%ff%fe`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
+    const body = (await response.json()) as { error?: { type?: unknown } };
+    expect(typeof body.error?.type).toBe('string');
+  });
 });

@@ -91,6 +91,8 @@ export async function respondWithGeneration(
   const n = inference.n ?? 1;
   if (n > model.options.parallel)
     throw unsupportedParameter('n', `this model decodes at most ${model.options.parallel} sequences at once`);
+  // Before admission: a prompt that cannot fit is refused at once, and never reaches node-llama-cpp.
+  model.checkPromptFits(inference.input, inference.constraints);
   const send = (index: number, delta: ChoiceDelta) =>
     sse?.send({
       ...base,
@@ -242,7 +244,11 @@ function rejectionReason(error: unknown): RejectionReason | undefined {
 function recordInference(request: FastifyRequest, metrics: Metrics, outcome: InferenceOutcome): void {
   const { result } = outcome;
   if (!result) {
-    request.log.info({ model: outcome.model, outcome: 'refused', err: outcome.error }, 'inference refused');
+    // A refusal (queue full, draining) is the request's own log line (short, sampled in a storm).
+    if (!rejectionReason(outcome.error)) {
+      const code = outcome.error instanceof ApiError ? outcome.error.code : null;
+      request.log.info({ model: outcome.model, outcome: 'failed', code }, 'inference failed');
+    }
     return;
   }
   const decodeSeconds = (outcome.totalMs - (result.timeToFirstTokenMs ?? 0)) / 1000;

@@ -11,8 +11,8 @@ export class SseStream {
   constructor(reply: FastifyReply) {
     reply
       .header('content-type', 'text/event-stream; charset=utf-8')
+      // No `connection: keep-alive`: Node decides, and honours a client's `Connection: close`.
       .header('cache-control', 'no-cache')
-      .header('connection', 'keep-alive')
       .header('x-accel-buffering', 'no');
     void reply.send(this.#stream);
   }
