@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from './config/schema.ts';
 import { installErrorHandling } from './api/error-handler.ts';
 import { openAiRoutes } from './api/openai/index.ts';
+import { anthropicErrors } from './api/anthropic/errors.ts';
 import { healthRoutes } from './api/health/index.ts';
 import { metricsRoutes } from './api/metrics/index.ts';
 import { adminRoutes } from './api/admin/index.ts';
@@ -42,7 +43,7 @@ export interface AppServices {
  *
  *   /healthz /readyz /metrics /ui   always served: no rate limit, no shedding
  *   guarded scope                   load shedding (under-pressure), then per-IP rate limits
- *     /v1/*                         CORS, optional API key, drain refusal, OpenAI routes
+ *     /v1/*                         CORS, optional API key, drain refusal, OpenAI and Anthropic routes
  *     /admin/*                      admin key, admin routes
  */
 export async function buildApp(services: AppServices): Promise<FastifyInstance> {
@@ -68,7 +69,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(routeLabel(request), request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
-  installErrorHandling(app);
+  installErrorHandling(app, [anthropicErrors]);
   recordRouteSchemas(app);
 
   await app.register(healthRoutes, {

@@ -26,6 +26,7 @@ import {
   type LlamaGrammar,
   type LlamaModel,
   type Token,
+  resolveChatWrapper,
 } from 'node-llama-cpp';
 import { toChatHistory } from './chat-history.ts';
 import { forcingToolCall } from './forced-tool-call.ts';
@@ -90,6 +91,8 @@ export interface GenerationResult {
   reasoning: string;
   toolCalls: ToolCall[];
   cause: StopCause;
+  /** The stop string that ended the answer (cause 'stop' by one of SamplingOptions.stop). */
+  stopSequence?: string;
   /** The whole prompt, in tokens. */
   promptTokens: number;
   /** Of the prompt, the tokens the sequence already held from an earlier request (not evaluated again). */
@@ -122,15 +125,33 @@ export interface GenerationHooks {
 const chatWrappers = new WeakMap<LlamaModel, ChatWrapper>();
 
 /** The chat wrapper node-llama-cpp resolves for a model (from its template and name), resolved once. */
-export function chatWrapperOf(sequence: LlamaContextSequence): ChatWrapper {
-  let wrapper = chatWrappers.get(sequence.model);
+function chatWrapperOf(model: LlamaModel): ChatWrapper {
+  let wrapper = chatWrappers.get(model);
   if (!wrapper) {
-    const probe = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
-    wrapper = probe.chatWrapper;
-    probe.dispose({ disposeSequence: false });
-    chatWrappers.set(sequence.model, wrapper);
+    // What LlamaChat resolves for chatWrapper "auto".
+    wrapper = resolveChatWrapper(model);
+    chatWrappers.set(model, wrapper);
   }
   return wrapper;
+}
+
+/**
+ * The prompt a chat generation would evaluate, in tokens: the turns (and the tools, as the wrapper
+ * documents them) in the model's own template, through its tokenizer. Nothing is evaluated.
+ */
+export function countPromptTokens(
+  model: LlamaModel,
+  messages: readonly ChatTurn[],
+  constraints: GenerationConstraints = {},
+): number {
+  const tools = constraints.tools;
+  const { contextText } = chatWrapperOf(model).generateContextState({
+    chatHistory: toChatHistory(messages),
+    availableFunctions:
+      tools && tools.choice !== 'none' ? toFunctions(tools.definitions, tools.choice) : undefined,
+    documentFunctionParams: true,
+  });
+  return contextText.tokenize(model.tokenizer).length;
 }
 
 /** Runs one generation on a sequence the caller owns. Stops cleanly (with what it has) when the signal aborts. */
@@ -182,7 +203,7 @@ export async function generateOnSequence(
     const functions =
       tools && tools.choice !== 'none' ? toFunctions(tools.definitions, tools.choice) : undefined;
     const forced = tools !== undefined && (tools.choice === 'required' || typeof tools.choice === 'object');
-    const wrapper = chatWrapperOf(sequence);
+    const wrapper = chatWrapperOf(sequence.model);
     const chat = new LlamaChat({
       contextSequence: sequence,
       autoDisposeSequence: false,
@@ -245,8 +266,11 @@ export async function generateOnSequence(
       completion.dispose({ disposeSequence: false });
     }
   }
+  let stopSequence: string | undefined;
   if (stopScanner?.found) {
-    text = text.slice(0, firstStopIndex(text, sampling.stop));
+    const at = firstStopIndex(text, sampling.stop) ?? text.length;
+    stopSequence = sampling.stop.find((stop) => stop !== '' && text.startsWith(stop, at));
+    text = text.slice(0, at);
     stopReason = 'customStopTrigger';
   } else {
     // Ended otherwise (length, EOS, abort) while holding the start of a stop string: that text is the answer's.
@@ -255,18 +279,22 @@ export async function generateOnSequence(
   }
   const usage = sequence.tokenMeter.diff(meterBefore);
   // The meter counts the tokens evaluated now; a prompt that starts like the sequence's previous one reuses
-  // those (prompt cache). The whole prompt is what the sequence holds minus what was generated.
+  // those (prompt cache). It counts the evaluation of the prompt's last token, whose logits give the first
+  // output token, as output; and the last token generated is never evaluated. So the whole prompt is what
+  // the sequence holds minus what was generated, plus one (count_tokens' tokenization agrees).
+  const generated = usage.usedOutputTokens > 0 ? 1 : 0;
   const promptTokens = Math.max(
-    usage.usedInputTokens,
-    sequence.contextTokens.length - usage.usedOutputTokens,
+    usage.usedInputTokens + generated,
+    sequence.contextTokens.length - usage.usedOutputTokens + generated,
   );
   return {
     text,
     reasoning,
     toolCalls,
     cause: toolCalls.length > 0 ? 'tool_calls' : stopCause(stopReason, hooks.signal),
+    stopSequence,
     promptTokens,
-    cachedPromptTokens: promptTokens - usage.usedInputTokens,
+    cachedPromptTokens: promptTokens - usage.usedInputTokens - generated,
     // The meter counts every generated token, including ones held back while matching a stop sequence.
     completionTokens: usage.usedOutputTokens,
     reasoningTokens,

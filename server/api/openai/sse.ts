@@ -17,12 +17,19 @@ export class SseStream {
     void reply.send(this.#stream);
   }
 
-  send(data: unknown): void {
-    if (!this.#stream.writableEnded) this.#stream.write(`data: ${JSON.stringify(data)}\n\n`);
+  /** One event; `event` names it (`event: <name>`), as Anthropic's named-event streams do. */
+  send(data: unknown, event?: string): void {
+    if (this.#stream.writableEnded) return;
+    this.#stream.write(`${event === undefined ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`);
   }
 
+  /** Ends OpenAI's way, with `data: [DONE]`. */
   done(): void {
-    if (this.#stream.writableEnded) return;
-    this.#stream.end('data: [DONE]\n\n');
+    this.end('data: [DONE]\n\n');
+  }
+
+  /** Ends after the last event (named-event streams have no [DONE]). */
+  end(last = ''): void {
+    if (!this.#stream.writableEnded) this.#stream.end(last);
   }
 }
