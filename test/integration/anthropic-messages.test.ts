@@ -10,12 +10,14 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 let lmx: TestServer;
 let model: string;
 let client: Anthropic;
+const apiKey = 'sk-anthropic-dialect-test';
 
 beforeAll(async () => {
   const file = await ensureGeneratedModel('tiny', { chatTemplate: true });
-  lmx = await startTestServer({ startupModels: [file], parallel: 2, contextSize: 2048 });
+  lmx = await startTestServer({ startupModels: [file], parallel: 2, contextSize: 2048, apiKey });
   model = (await lmx.openai.models.list()).data[0]!.id;
-  client = new Anthropic({ baseURL: lmx.url, apiKey: 'not-needed', maxRetries: 0 });
+  // The SDK sends the key as x-api-key.
+  client = new Anthropic({ baseURL: lmx.url, apiKey, maxRetries: 0 });
 });
 afterAll(async () => lmx?.stop());
 
@@ -149,7 +151,7 @@ describe('messages.stream', () => {
   it('sends the event names and a ping on the wire', async () => {
     const response = await fetch(`${lmx.url}/v1/messages`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': 'x', 'anthropic-version': '2023-06-01' },
+      headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'anthropic-version': '2023-06-01' },
       body: JSON.stringify({
         model,
         max_tokens: 2,
@@ -240,6 +242,37 @@ describe('tools', () => {
   });
 });
 
+describe('auth and models', () => {
+  it('takes the key as x-api-key (apiKey) or as a bearer token (authToken); a wrong one is a 401', async () => {
+    const bearer = new Anthropic({ baseURL: lmx.url, apiKey: null, authToken: apiKey, maxRetries: 0 });
+    const message = await bearer.messages.create({
+      model,
+      max_tokens: 1,
+      messages: [{ role: 'user', content: 'Hi' }],
+    });
+    expect(message.type).toBe('message');
+    const wrong = new Anthropic({ baseURL: lmx.url, apiKey: 'wrong-key', maxRetries: 0 });
+    const error = await failure(
+      wrong.messages.create({ model, max_tokens: 1, messages: [{ role: 'user', content: 'Hi' }] }),
+    );
+    expect(error).toBeInstanceOf(Anthropic.AuthenticationError);
+    expect(error.type).toBe('authentication_error');
+    expect(
+      (await failure(wrong.messages.countTokens({ model, messages: [{ role: 'user', content: 'Hi' }] })))
+        .status,
+    ).toBe(401);
+  });
+
+  it("lists and retrieves models through the SDK's models API (GET /v1/models keeps OpenAI's shape)", async () => {
+    const listed: Anthropic.ModelInfo[] = [];
+    for await (const info of client.models.list()) listed.push(info);
+    expect(listed.map((info) => info.id)).toEqual([model]);
+    expect(listed[0]).toMatchObject({ type: 'model', display_name: model });
+    expect(Date.parse(listed[0]!.created_at)).toBeGreaterThan(0);
+    expect((await client.models.retrieve(model)).id).toBe(model);
+  });
+});
+
 describe('count_tokens', () => {
   it('counts the prompt as generation evaluates it, tools included', async () => {
     // Asserts: on a fresh prompt, count_tokens equals the usage of a create with the same messages;
@@ -264,7 +297,7 @@ describe('errors in Anthropic shape', () => {
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${lmx.url}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', 'x-api-key': apiKey, ...headers },
       body: JSON.stringify(body),
     });
   const errorOf = async (response: Response) => {
