@@ -16,7 +16,7 @@ beforeAll(async () => {
   const file = await ensureGeneratedModel('tiny', { chatTemplate: true });
   lmx = await startTestServer({ startupModels: [file], parallel: 2, contextSize: 2048, apiKey });
   model = (await lmx.openai.models.list()).data[0]!.id;
-  // The SDK sends the key as x-api-key.
+  // This SDK sends apiKey as a bearer token; the x-api-key header is tested below.
   client = new Anthropic({ baseURL: lmx.url, apiKey, maxRetries: 0 });
 });
 afterAll(async () => lmx?.stop());
@@ -243,7 +243,18 @@ describe('tools', () => {
 });
 
 describe('auth and models', () => {
-  it('takes the key as x-api-key (apiKey) or as a bearer token (authToken); a wrong one is a 401', async () => {
+  it('takes the key as x-api-key (as Claude Code and older SDKs send it) or as a bearer token; a wrong one is a 401', async () => {
+    const asHeader = new Anthropic({
+      baseURL: lmx.url,
+      apiKey: null,
+      authToken: null,
+      defaultHeaders: { 'x-api-key': apiKey },
+      maxRetries: 0,
+    });
+    expect(
+      (await asHeader.messages.create({ model, max_tokens: 1, messages: [{ role: 'user', content: 'Hi' }] }))
+        .type,
+    ).toBe('message');
     const bearer = new Anthropic({ baseURL: lmx.url, apiKey: null, authToken: apiKey, maxRetries: 0 });
     const message = await bearer.messages.create({
       model,
