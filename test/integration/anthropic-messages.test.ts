@@ -5,6 +5,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
+import { weatherParameters } from '../fixtures/weather-tool.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let lmx: TestServer;
@@ -24,16 +25,7 @@ afterAll(async () => lmx?.stop());
 const weather: Anthropic.Tool = {
   name: 'get_weather',
   description: 'The weather in a city',
-  // Bounded values: random weights never end a free string.
-  input_schema: {
-    type: 'object',
-    properties: {
-      city: { type: 'string', enum: ['Paris', 'Rome', 'Oslo'] },
-      days: { type: 'integer', enum: [1, 2, 3] },
-    },
-    required: ['city', 'days'],
-    additionalProperties: false,
-  },
+  input_schema: weatherParameters,
 };
 const validateWeather = new Ajv().compile(weather.input_schema);
 

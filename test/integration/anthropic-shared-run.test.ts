@@ -4,6 +4,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testModelPath } from '../fixtures/models.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let lmx: TestServer | undefined;
 afterEach(async () => {
@@ -30,14 +31,6 @@ async function postMessage(server: TestServer, body: Record<string, unknown>, pa
     retryAfter: response.headers.get('retry-after'),
     body: (await response.json()) as { type?: string; error?: { type?: string; message?: string } },
   };
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 describe('the shared run, through /v1/messages', () => {

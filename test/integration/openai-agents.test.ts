@@ -7,6 +7,7 @@ import { zodResponseFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
+import { weatherParameters } from '../fixtures/weather-tool.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let lmx: TestServer;
@@ -24,17 +25,7 @@ const weather = {
   function: {
     name: 'get_weather',
     description: 'The weather in a city',
-    parameters: {
-      type: 'object',
-      // Bounded values: random weights never end a free string. (No maxLength: node-llama-cpp 3.21.1's grammar
-      // lets a string run past it, then its own check of the call throws.)
-      properties: {
-        city: { type: 'string', enum: ['Paris', 'Rome', 'Oslo'] },
-        days: { type: 'integer', enum: [1, 2, 3] },
-      },
-      required: ['city', 'days'],
-      additionalProperties: false,
-    },
+    parameters: weatherParameters,
   },
 };
 const validateWeather = new Ajv().compile(weather.function.parameters);
