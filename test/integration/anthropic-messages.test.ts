@@ -114,6 +114,57 @@ describe('messages.create', () => {
   });
 });
 
+describe('what agents send back', () => {
+  it('takes a Claude Code-shaped request: cached system blocks, tools with $schema, beta fields, thinking sent back', async () => {
+    // Asserts: the blocks and fields an agent's second turn carries are accepted (thinking with its
+    // signature, redacted_thinking, tool_result with is_error, a system role in messages, cache_control on
+    // blocks and tools, context_management, metadata), streamed as Claude Code asks.
+    const tool = {
+      ...weather,
+      input_schema: { $schema: 'http://json-schema.org/draft-07/schema#', ...weather.input_schema },
+      cache_control: { type: 'ephemeral' as const },
+    };
+    const stream = client.beta.messages.stream(
+      {
+        model,
+        max_tokens: 4,
+        system: [
+          { type: 'text', text: 'You are an agent.' },
+          { type: 'text', text: 'Use tools.', cache_control: { type: 'ephemeral' } },
+        ],
+        messages: [
+          {
+            role: 'user',
+            content: [{ type: 'text', text: 'Weather?', cache_control: { type: 'ephemeral' } }],
+          },
+          {
+            role: 'assistant',
+            content: [
+              { type: 'thinking', thinking: 'The user wants weather.', signature: 'sig' },
+              { type: 'redacted_thinking', data: 'opaque' },
+              { type: 'text', text: 'Let me look.' },
+              { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Rome', days: 1 } },
+            ],
+          },
+          {
+            role: 'user',
+            content: [
+              { type: 'tool_result', tool_use_id: 'toolu_1', content: 'unavailable', is_error: true },
+              { type: 'text', text: 'Try again later.' },
+            ],
+          },
+        ],
+        tools: [tool],
+        metadata: { user_id: 'user_abc_account__session_1' },
+        ...({ context_management: { edits: [] }, temperature: 1 } as object),
+      },
+      { headers: { 'anthropic-beta': 'claude-code-20250219,interleaved-thinking-2025-05-14' } },
+    );
+    const final = await stream.finalMessage();
+    expect(final.stop_reason).toBe('max_tokens');
+  });
+});
+
 describe('messages.stream', () => {
   it('streams text deltas that the SDK assembles into the final message', async () => {
     // Asserts: message_start … message_stop in the order the SDK's accumulator accepts; the text events
