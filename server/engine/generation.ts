@@ -53,6 +53,8 @@ export interface ToolDefinition {
   description?: string;
   /** A JSON schema of the arguments. */
   parameters?: unknown;
+  /** Where `parameters` sits in the request, named in schema errors (default: Chat Completions' path). */
+  parametersPath?: string;
 }
 
 export type ToolChoice = 'none' | 'auto' | 'required' | { name: string };
@@ -315,7 +317,7 @@ function toFunctions(definitions: readonly ToolDefinition[], choice: ToolChoice)
             ? undefined
             : (toGrammarSchema(
                 tool.parameters,
-                `tools[${definitions.indexOf(tool)}].function.parameters`,
+                tool.parametersPath ?? `tools[${definitions.indexOf(tool)}].function.parameters`,
               ) as never),
       },
     ]),

@@ -431,6 +431,25 @@ describe('errors in Anthropic shape', () => {
     expect((await errorOf(mcp)).message).toMatch(/mcp_servers/);
   });
 
+  it('a tool schema keyword the grammar cannot enforce is a 400 naming it where it sits', async () => {
+    const error = await failure(
+      client.messages.create({
+        model,
+        max_tokens: 2,
+        messages: [{ role: 'user', content: 'Hi' }],
+        tools: [
+          weather,
+          {
+            name: 'grep',
+            input_schema: { type: 'object', properties: { q: { type: 'string', pattern: '^a' } } },
+          },
+        ],
+      }),
+    );
+    expect(error).toBeInstanceOf(Anthropic.BadRequestError);
+    expect(error.message).toMatch(/'pattern' \(at tools\.1\.input_schema\/properties\/q\/pattern\)/);
+  });
+
   it('an unknown model is a 404 not_found_error; an unknown path under /v1/messages too', async () => {
     const error = await failure(
       client.messages.create({

@@ -119,10 +119,11 @@ export function toConstraints(body: CountTokensBody): GenerationConstraints {
     if (choice.type === 'tool' && !tools.some((tool) => tool.name === choice.name))
       throw invalidRequest(`tool_choice names '${choice.name ?? ''}', which is not in tools.`, 'tool_choice');
     constraints.tools = {
-      definitions: tools.map((tool) => ({
+      definitions: tools.map((tool, index) => ({
         name: tool.name,
         description: tool.description,
         parameters: tool.input_schema,
+        parametersPath: `tools.${index}.input_schema`,
       })),
       choice:
         choice.type === 'any'
