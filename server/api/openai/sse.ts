@@ -2,7 +2,8 @@ import { PassThrough } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 
 /**
- * A server-sent events response: `data: <json>` frames, ended with `data: [DONE]` as OpenAI does.
+ * A server-sent events response: `data: <json>` frames (named with `event:` where the dialect names them),
+ * ended with `data: [DONE]` as OpenAI does, or after the last event.
  * The body is a stream handed to Fastify, so its hooks (logging, metrics) see the whole response.
  */
 export class SseStream {
