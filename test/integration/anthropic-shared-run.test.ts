@@ -49,6 +49,8 @@ describe('the shared run, through /v1/messages', () => {
       max_tokens: 1800,
       messages: [{ role: 'user', content: 'x' }],
     });
+    // Aborted below: its end is awaited, so the abort is no unhandled rejection.
+    const held = holder.done().catch(() => undefined);
     await new Promise<void>((resolve) => holder.once('text', () => resolve()));
     const loaded = lmx.server.models.loaded(model)!;
     const queued = client.messages.create({
@@ -64,6 +66,7 @@ describe('the shared run, through /v1/messages', () => {
     expect(refused.body).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
 
     holder.abort();
+    await held;
     expect((await queued).type).toBe('message');
     await postMessage(lmx, { model }, '/v1/messages/count_tokens');
     const metrics = await (await fetch(`${lmx.url}/metrics`)).text();
