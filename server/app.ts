@@ -9,6 +9,7 @@ import { RefusalLog } from './telemetry/refusal-log.ts';
 import { installConnectionTimeouts, serverTimeoutOptions } from './api/connection-timeouts.ts';
 import { answerUnmetExpectations, clientErrorHandler, frameworkErrors } from './api/wire-errors.ts';
 import { openAiRoutes } from './api/openai/index.ts';
+import { anthropicErrors } from './api/anthropic/errors.ts';
 import { healthRoutes } from './api/health/index.ts';
 import { metricsRoutes } from './api/metrics/index.ts';
 import { adminRoutes } from './api/admin/index.ts';
@@ -51,7 +52,7 @@ export interface AppServices {
  *
  *   /healthz /readyz /metrics /ui   always served: no rate limit, no shedding
  *   guarded scope                   load shedding (under-pressure), then per-IP rate limits
- *     /v1/*                         CORS, optional API key, drain refusal, OpenAI routes
+ *     /v1/*                         CORS, optional API key, drain refusal, OpenAI and Anthropic routes
  *     /admin/*                      admin key, admin routes
  */
 export async function buildApp(services: AppServices): Promise<FastifyInstance> {
@@ -83,7 +84,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(routeLabel(request), request.method, reply.statusCode, reply.elapsedTime / 1000);
   });
-  installErrorHandling(app);
+  installErrorHandling(app, [anthropicErrors]);
   recordRouteSchemas(app);
 
   await app.register(healthRoutes, {

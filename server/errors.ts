@@ -108,6 +108,9 @@ export const storageFailure = (error: unknown) => {
     : new ApiError(503, 'server_error', reason, 'storage_unavailable');
 };
 
+/** A generation failed after its answer had started streaming (the cause is logged, not sent). */
+export const generationFailed = () => new ApiError(500, 'server_error', 'Generation failed.');
+
 export const internalError = () =>
   new ApiError(
     500,

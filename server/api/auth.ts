@@ -9,6 +9,14 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** The keys a /v1 request offers: its bearer token and Anthropic's `x-api-key` header (Anthropic SDKs send that). */
+export function offeredApiKeys(request: FastifyRequest): string[] {
+  const header = request.headers['x-api-key'];
+  return [bearerToken(request), typeof header === 'string' ? header : undefined].filter(
+    (key): key is string => key !== undefined,
+  );
+}
+
 /** Constant-time comparison (hashing first makes the lengths equal, so length leaks nothing either). */
 export function keysMatch(given: string | undefined, expected: string): boolean {
   if (given === undefined) return false;

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import {
   ApiError,
   bodyTooLarge,
@@ -6,7 +6,6 @@ import {
   fromDomainError,
   internalError,
   invalidRequest,
-  type OpenAiErrorBody,
 } from '../errors.ts';
 
 interface ValidationIssue {
@@ -16,11 +15,23 @@ interface ValidationIssue {
   message?: string;
 }
 
+/** An API whose routes answer errors in its own shape (Anthropic's under /v1/messages). */
+export interface ErrorDialect {
+  /** Whether a path is the dialect's (unknown paths under its prefix too). */
+  owns(path: string): boolean;
+  body(error: ApiError, requestId: string): unknown;
+}
+
 /**
- * The one error handler: every error leaves as OpenAI's error shape. 4xx say what was wrong and with
- * which field; 5xx hide their cause from the client and log it with the request id.
+ * The one error handler: every error leaves as OpenAI's error shape, or its dialect's on a dialect's
+ * paths. 4xx say what was wrong and with which field; 5xx hide their cause from the client and log it
+ * with the request id.
  */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, dialects: readonly ErrorDialect[] = []): void {
+  const bodyOf = (error: ApiError, request: FastifyRequest) => {
+    const path = request.url.split('?')[0] ?? '';
+    return dialects.find((dialect) => dialect.owns(path))?.body(error, request.id) ?? error.toBody();
+  };
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     const apiError = toApiError(error);
     if (apiError.statusCode >= 500 && !fromDomainError(error)) {
@@ -30,19 +41,17 @@ export function installErrorHandling(app: FastifyInstance): void {
     // client still sending, which then never reads the 413. Kept open, Node reads the rest and discards it
     // (bounded by the request and body-idle timeouts).
     if (apiError.statusCode === 413) reply.removeHeader('connection');
-    void reply.code(apiError.statusCode).headers(apiError.headers).send(apiError.toBody());
+    void reply.code(apiError.statusCode).headers(apiError.headers).send(bodyOf(apiError, request));
   });
 
   app.setNotFoundHandler((request, reply) => {
-    const body: OpenAiErrorBody = {
-      error: {
-        message: `Unknown route: ${request.method} ${request.url.split('?')[0]}`,
-        type: 'invalid_request_error',
-        param: null,
-        code: 'unknown_route',
-      },
-    };
-    void reply.code(404).send(body);
+    const error = new ApiError(
+      404,
+      'invalid_request_error',
+      `Unknown route: ${request.method} ${request.url.split('?')[0]}`,
+      'unknown_route',
+    );
+    void reply.code(404).send(bodyOf(error, request));
   });
 }
 

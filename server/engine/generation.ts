@@ -56,6 +56,8 @@ export interface ToolDefinition {
   description?: string;
   /** A JSON schema of the arguments. */
   parameters?: unknown;
+  /** Where `parameters` sits in the request, named in schema errors (default: Chat Completions' path). */
+  parametersPath?: string;
 }
 
 export type ToolChoice = 'none' | 'auto' | 'required' | { name: string };
@@ -96,6 +98,8 @@ export interface GenerationResult {
   reasoning: string;
   toolCalls: ToolCall[];
   cause: StopCause;
+  /** The stop string that ended the answer (cause 'stop' by one of SamplingOptions.stop). */
+  stopSequence?: string;
   /** The whole prompt, in tokens. */
   promptTokens: number;
   /** Of the prompt, the tokens the sequence already held from an earlier request (not evaluated again). */
@@ -152,6 +156,24 @@ export function chatSetup(
   const forced = tools !== undefined && (tools.choice === 'required' || typeof tools.choice === 'object');
   const wrapper = chatWrapperOf(model);
   return { chatWrapper: forced ? forcingToolCall(wrapper) : wrapper, functions };
+}
+
+/**
+ * The prompt a chat generation would evaluate, in tokens: the turns (and the tools, as the wrapper
+ * documents them) in the model's own template, through its tokenizer. Nothing is evaluated.
+ */
+export function countPromptTokens(
+  model: LlamaModel,
+  messages: readonly ChatTurn[],
+  constraints: GenerationConstraints = {},
+): number {
+  const { chatWrapper, functions } = chatSetup(model, constraints);
+  const { contextText } = chatWrapper.generateContextState({
+    chatHistory: toChatHistory(messages),
+    availableFunctions: functions,
+    documentFunctionParams: true,
+  });
+  return contextText.tokenize(model.tokenizer).length;
 }
 
 /** Runs one generation on a sequence the caller owns. Stops cleanly (with what it has) when the signal aborts. */
@@ -273,8 +295,11 @@ export async function generateOnSequence(
       stopRecording?.();
     }
   }
+  let stopSequence: string | undefined;
   if (stopScanner?.found) {
-    text = text.slice(0, firstStopIndex(text, sampling.stop));
+    const at = firstStopIndex(text, sampling.stop) ?? text.length;
+    stopSequence = sampling.stop.find((stop) => stop !== '' && text.startsWith(stop, at));
+    text = text.slice(0, at);
     stopReason = 'customStopTrigger';
   } else {
     // Ended otherwise (length, EOS, abort) while holding the start of a stop string: that text is the answer's.
@@ -283,18 +308,22 @@ export async function generateOnSequence(
   }
   const usage = sequence.tokenMeter.diff(meterBefore);
   // The meter counts the tokens evaluated now; a prompt that starts like the sequence's previous one reuses
-  // those (prompt cache). The whole prompt is what the sequence holds minus what was generated.
+  // those (prompt cache). It counts the evaluation of the prompt's last token, whose logits give the first
+  // output token, as output; and the last token generated is never evaluated. So the whole prompt is what
+  // the sequence holds minus what was generated, plus one (count_tokens' tokenization agrees).
+  const generated = usage.usedOutputTokens > 0 ? 1 : 0;
   const promptTokens = Math.max(
-    usage.usedInputTokens,
-    sequence.contextTokens.length - usage.usedOutputTokens,
+    usage.usedInputTokens + generated,
+    sequence.contextTokens.length - usage.usedOutputTokens + generated,
   );
   return {
     text,
     reasoning,
     toolCalls,
     cause: toolCalls.length > 0 ? 'tool_calls' : stopCause(stopReason, hooks.signal),
+    stopSequence,
     promptTokens,
-    cachedPromptTokens: promptTokens - usage.usedInputTokens,
+    cachedPromptTokens: promptTokens - usage.usedInputTokens - generated,
     // The meter counts every generated token, including ones held back while matching a stop sequence.
     completionTokens: usage.usedOutputTokens,
     reasoningTokens,
@@ -316,7 +345,7 @@ function toFunctions(definitions: readonly ToolDefinition[], choice: ToolChoice)
             ? undefined
             : (toGrammarSchema(
                 tool.parameters,
-                `tools[${definitions.indexOf(tool)}].function.parameters`,
+                tool.parametersPath ?? `tools[${definitions.indexOf(tool)}].function.parameters`,
               ) as never),
       },
     ]),

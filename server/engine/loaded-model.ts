@@ -4,7 +4,9 @@ import type { AdmissionQueue } from '../resilience/admission-queue.ts';
 import type { Embedder } from './embedder.ts';
 import type { Ranker } from './ranker.ts';
 import {
+  countPromptTokens,
   generateOnSequence,
+  type ChatTurn,
   type GenerationConstraints,
   type GenerationHooks,
   type GenerationInput,
@@ -254,6 +256,12 @@ export class LoadedModel {
       }
     })();
     return { admitted: admitted.then(() => undefined), result };
+  }
+
+  /** The prompt these chat turns (and tools) make for this model, in tokens; nothing is generated. */
+  countPromptTokens(messages: readonly ChatTurn[], constraints?: GenerationConstraints): number {
+    this.#as('chat');
+    return countPromptTokens(this.model, messages, constraints);
   }
 
   /** Times to first token of the generations finished since the last call (for the live stats). */

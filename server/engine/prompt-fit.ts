@@ -11,8 +11,7 @@
  *    generated token is refused.
  */
 import type { LlamaModel } from 'node-llama-cpp';
-import { chatSetup, type GenerationConstraints, type GenerationInput } from './generation.ts';
-import { toChatHistory } from './chat-history.ts';
+import { countPromptTokens, type GenerationConstraints, type GenerationInput } from './generation.ts';
 
 /** The prompt needs more tokens than the context holds (OpenAI's context_length_exceeded). */
 export class ContextLengthExceededError extends Error {
@@ -80,11 +79,5 @@ function promptTokenCount(
       model.tokenize(input.prompt, false, 'trimLeadingSpace').length + (model.tokens.bos == null ? 0 : 1)
     );
   }
-  const { chatWrapper, functions } = chatSetup(model, constraints);
-  const { contextText } = chatWrapper.generateContextState({
-    chatHistory: toChatHistory(input.messages),
-    availableFunctions: functions,
-    documentFunctionParams: true,
-  });
-  return contextText.tokenize(model.tokenizer).length;
+  return countPromptTokens(model, input.messages, constraints);
 }

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testModelPath } from '../fixtures/models.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let lmx: TestServer | undefined;
 afterEach(async () => {
@@ -26,14 +27,6 @@ async function holdTheOnlySlot(server: TestServer, model: string) {
       await iterator.return?.();
     },
   };
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 async function rawChat(server: TestServer, model: string, signal?: AbortSignal) {

@@ -60,9 +60,28 @@ describe('auth matrix generated from the route table', () => {
           await status(route.method, route.url, key),
         );
       expect(await status(route.method, route.url, apiKey), `${route.method} ${route.url}`).not.toBe(401);
-      const anthropic = /\/messages$/.test(route.url);
+      const anthropic = route.url.startsWith('/v1/messages');
       if (anthropic) expect(await status(route.method, route.url, apiKey, 'x-api-key')).not.toBe(401);
+      if (anthropic)
+        expect(await status(route.method, route.url, 'wrong-key-0000000000000', 'x-api-key')).toBe(401);
     }
+    // Anthropic's routes are in the table (a dialect cannot slip out of the matrix).
+    expect(v1Routes.map((route) => route.url)).toEqual(
+      expect.arrayContaining(['/v1/messages', '/v1/messages/count_tokens']),
+    );
+  });
+
+  it("answers a refused key on Anthropic's routes in Anthropic's error shape, elsewhere in OpenAI's", async () => {
+    for (const url of ['/v1/messages', '/v1/messages/count_tokens']) {
+      const response = await fetch(`${lmx.url}${url}`, { method: 'POST', headers: { 'x-api-key': 'wrong' } });
+      expect(response.status, url).toBe(401);
+      expect(await response.json(), url).toMatchObject({
+        type: 'error',
+        error: { type: 'authentication_error', message: expect.stringContaining('x-api-key') },
+      });
+    }
+    const openAi = await fetch(`${lmx.url}/v1/chat/completions`, { method: 'POST' });
+    expect(((await openAi.json()) as { error: { code: string } }).error.code).toBe('invalid_api_key');
   });
 
   it('never lets another origin read /admin (no CORS headers there, preflight included)', async () => {

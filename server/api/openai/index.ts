@@ -1,8 +1,9 @@
 import cors from '@fastify/cors';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { unauthorized } from '../../errors.ts';
-import { bearerToken, keysMatch } from '../auth.ts';
+import { keysMatch, offeredApiKeys } from '../auth.ts';
 import type { AdminKeyHolder } from '../../persistence/admin-key.ts';
+import { anthropicRoutes } from '../anthropic/messages.ts';
 import { chatCompletionsRoute } from './chat-completions.ts';
 import { completionsRoute } from './completions.ts';
 import { embeddingRoutes } from './embeddings.ts';
@@ -39,11 +40,15 @@ export const openAiRoutes: FastifyPluginAsyncTypebox<OpenAiScopeOptions> = async
     // preParsing: after the rate limit has counted the request, before its body is read.
     app.addHook('preParsing', async (request) => {
       if (request.method === 'OPTIONS') return;
-      const token = bearerToken(request);
       // The admin key opens /v1 too: the dashboard's "Try it" runs with it.
-      if (!keysMatch(token, apiKey) && !keysMatch(token, options.adminKey.current)) {
+      const accepted = offeredApiKeys(request).some(
+        (key) => keysMatch(key, apiKey) || keysMatch(key, options.adminKey.current),
+      );
+      if (!accepted) {
         options.context.metrics.reject('unauthorized');
-        throw unauthorized('Incorrect or missing API key. Send it as Authorization: Bearer <key>.');
+        throw unauthorized(
+          'Incorrect or missing API key. Send it as Authorization: Bearer <key> (or x-api-key: <key>).',
+        );
       }
     });
   }
@@ -72,4 +77,6 @@ export const openAiRoutes: FastifyPluginAsyncTypebox<OpenAiScopeOptions> = async
     limits: options.limits,
     drain: options.context.drain,
   });
+  // Anthropic's Messages API shares this scope: the same CORS, API key (also as x-api-key) and drain.
+  await app.register(anthropicRoutes, routeOptions);
 };

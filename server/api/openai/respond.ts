@@ -10,8 +10,7 @@ import type {
   TokenLogprob,
 } from '../../engine/generation.ts';
 import type { LoadedModel } from '../../engine/loaded-model.ts';
-import { unsupportedParameter } from '../../errors.ts';
-import { ApiError } from '../../errors.ts';
+import { ApiError, generationFailed, unsupportedParameter } from '../../errors.ts';
 import { routeLabel, type Metrics, type RejectionReason } from '../../telemetry/metrics.ts';
 import { abortOnClientGone } from './client-abort.ts';
 import type { InferenceRoutesOptions } from './options.ts';
@@ -62,46 +61,45 @@ export function finishReason(cause: StopCause): FinishReason {
   return cause === 'length' || cause === 'timeout' ? 'length' : 'stop';
 }
 
+/** What a streaming dialect does as a run goes: open its stream once admitted, then send the pieces. */
+export interface RunListener {
+  admitted(model: LoadedModel): void;
+  delta(index: number, delta: ChoiceDelta): void;
+}
+
+export interface InferenceRun {
+  model: LoadedModel;
+  /** One per choice. */
+  results: GenerationResult[];
+}
+
 /**
- * Runs one generation for a /v1 request and answers in OpenAI's format, streamed or whole: the model
- * (loaded just in time if need be), then admission before any byte is sent, so queue_full /
- * queue_timeout are real HTTP statuses.
+ * Runs one /v1 request's generation, whatever its dialect: the model (loaded just in time if need be),
+ * then admission before any byte is sent, so queue_full / queue_timeout are real HTTP statuses; metrics
+ * and the log line of every outcome. With a listener, the run streams: `admitted` comes first, then the
+ * deltas. An error after admission reaches a streaming caller as an ApiError (the drain's, or
+ * generationFailed) for it to send in its own stream.
  */
-export async function respondWithGeneration(
+export async function runInference(
   request: FastifyRequest,
   reply: FastifyReply,
-  shape: ResponseShape,
   inference: InferenceRequest,
   { models, context, inferenceTimeoutMs }: InferenceRoutesOptions,
-): Promise<FastifyReply> {
+  listener?: RunListener,
+): Promise<InferenceRun> {
   const model = await models.forInference(inference.model, 'chat');
   const startedAt = performance.now();
   const clientGone = abortOnClientGone(reply);
   // One choice refused (queue full) stops its siblings.
   const stopOthers = new AbortController();
   const stopped = AbortSignal.any([clientGone.signal, context.drain.signal, stopOthers.signal]);
-  const base = {
-    id: `${shape.idPrefix}-${randomUUID().replaceAll('-', '')}`,
-    created: Math.floor(Date.now() / 1000),
-    model: model.id,
-    system_fingerprint: 'lmx',
-  };
-  let sse: SseStream | undefined;
-  const usageField = inference.includeUsage ? { usage: null } : {};
   const n = inference.n ?? 1;
   if (n > model.options.parallel)
     throw unsupportedParameter('n', `this model decodes at most ${model.options.parallel} sequences at once`);
   // Before admission: a prompt that cannot fit is refused at once, and never reaches node-llama-cpp.
   model.checkPromptFits(inference.input, inference.constraints);
-  const send = (index: number, delta: ChoiceDelta) =>
-    sse?.send({
-      ...base,
-      object: shape.chunkObject,
-      choices: [shape.chunkChoice(delta, null, index)],
-      ...usageField,
-    });
   const runs = Array.from({ length: n }, (_, index) =>
-    startRun(model, inference, stopped, inferenceTimeoutMs, index, inference.stream ? send : undefined),
+    startRun(model, inference, stopped, inferenceTimeoutMs, index, listener?.delta),
   );
   const run = {
     admitted: Promise.all(runs.map((r) => r.admitted)),
@@ -134,39 +132,74 @@ export async function respondWithGeneration(
     if (reason) context.metrics.reject(reason);
     throw error;
   }
-
-  if (inference.stream) {
-    sse = new SseStream(reply);
-    sse.send({
-      ...base,
-      object: shape.chunkObject,
-      choices: runs.map((_, index) => shape.chunkChoice(undefined, null, index)),
-      ...usageField,
-    });
-  }
+  listener?.admitted(model);
 
   let results: GenerationResult[];
   try {
     results = await run.result;
   } catch (error) {
     logOutcome({ error });
-    if (!sse) throw error;
+    if (!listener) throw error;
     request.log.error({ err: error }, 'generation failed mid-stream');
-    sse.send({ error: { message: 'Generation failed.', type: 'server_error', param: null, code: null } });
-    sse.done();
-    return reply;
+    throw generationFailed();
   }
   for (const result of results) logOutcome({ result });
-  const result = sumUsage(results);
-
-  if (result.cause === 'aborted' && context.drain.signal.aborted) {
+  if ((results[0] as GenerationResult).cause === 'aborted') {
     // The drain deadline passed: say so rather than pretend the answer is complete.
-    const error = context.drain.signal.reason as ApiError;
+    if (context.drain.signal.aborted) throw context.drain.signal.reason as ApiError;
+    // Nobody is listening any more; answering anyway (499) completes the request's lifecycle and its metrics.
+    if (!listener) throw clientGone.signal.reason;
+  }
+  return { model, results };
+}
+
+/**
+ * Runs one generation for a /v1 request and answers in OpenAI's format, streamed or whole.
+ */
+export async function respondWithGeneration(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  shape: ResponseShape,
+  inference: InferenceRequest,
+  options: InferenceRoutesOptions,
+): Promise<FastifyReply> {
+  const id = `${shape.idPrefix}-${randomUUID().replaceAll('-', '')}`;
+  const created = Math.floor(Date.now() / 1000);
+  const base = (model: LoadedModel) => ({ id, created, model: model.id, system_fingerprint: 'lmx' });
+  let sse: SseStream | undefined;
+  let chunkBase: ReturnType<typeof base> | undefined;
+  const usageField = inference.includeUsage ? { usage: null } : {};
+  const n = inference.n ?? 1;
+  const listener: RunListener = {
+    admitted: (model) => {
+      chunkBase = base(model);
+      sse = new SseStream(reply);
+      sse.send({
+        ...chunkBase,
+        object: shape.chunkObject,
+        choices: Array.from({ length: n }, (_, index) => shape.chunkChoice(undefined, null, index)),
+        ...usageField,
+      });
+    },
+    delta: (index, delta) =>
+      sse?.send({
+        ...chunkBase,
+        object: shape.chunkObject,
+        choices: [shape.chunkChoice(delta, null, index)],
+        ...usageField,
+      }),
+  };
+  let run: InferenceRun;
+  try {
+    run = await runInference(request, reply, inference, options, inference.stream ? listener : undefined);
+  } catch (error) {
     if (!sse) throw error;
-    sse.send(error.toBody());
+    sse.send((error as ApiError).toBody());
     sse.done();
     return reply;
   }
+  const { model, results } = run;
+  const result = sumUsage(results);
   const usage = {
     prompt_tokens: result.promptTokens,
     completion_tokens: result.completionTokens,
@@ -176,21 +209,19 @@ export async function respondWithGeneration(
   };
   if (sse) {
     sse.send({
-      ...base,
+      ...base(model),
       object: shape.chunkObject,
       choices: results.map((choice, index) =>
         shape.chunkChoice(undefined, finishReason(choice.cause), index),
       ),
       ...usageField,
     });
-    if (inference.includeUsage) sse.send({ ...base, object: shape.chunkObject, choices: [], usage });
+    if (inference.includeUsage) sse.send({ ...base(model), object: shape.chunkObject, choices: [], usage });
     sse.done();
     return reply;
   }
-  // Nobody is listening any more; answering anyway (499) completes the request's lifecycle and its metrics.
-  if (result.cause === 'aborted') throw clientGone.signal.reason;
   return reply.send({
-    ...base,
+    ...base(model),
     object: shape.object,
     choices: results.map((choice, index) => shape.choice(choice, finishReason(choice.cause), index)),
     usage,

@@ -2,7 +2,8 @@ import { PassThrough } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 
 /**
- * A server-sent events response: `data: <json>` frames, ended with `data: [DONE]` as OpenAI does.
+ * A server-sent events response: `data: <json>` frames (named with `event:` where the dialect names them),
+ * ended with `data: [DONE]` as OpenAI does, or after the last event.
  * The body is a stream handed to Fastify, so its hooks (logging, metrics) see the whole response.
  */
 export class SseStream {
@@ -17,12 +18,19 @@ export class SseStream {
     void reply.send(this.#stream);
   }
 
-  send(data: unknown): void {
-    if (!this.#stream.writableEnded) this.#stream.write(`data: ${JSON.stringify(data)}\n\n`);
+  /** One event; `event` names it (`event: <name>`), as Anthropic's named-event streams do. */
+  send(data: unknown, event?: string): void {
+    if (this.#stream.writableEnded) return;
+    this.#stream.write(`${event === undefined ? '' : `event: ${event}\n`}data: ${JSON.stringify(data)}\n\n`);
   }
 
+  /** Ends OpenAI's way, with `data: [DONE]`. */
   done(): void {
-    if (this.#stream.writableEnded) return;
-    this.#stream.end('data: [DONE]\n\n');
+    this.end('data: [DONE]\n\n');
+  }
+
+  /** Ends after the last event (named-event streams have no [DONE]). */
+  end(last = ''): void {
+    if (!this.#stream.writableEnded) this.#stream.end(last);
   }
 }
