@@ -7,7 +7,6 @@ import { zodResponseFormat } from 'openai/helpers/zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
-import { weatherParameters } from '../fixtures/weather-tool.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { validateWeather, weather } from '../helpers/weather-tool.ts';
 
