@@ -128,8 +128,9 @@ export class DownloadGuard {
     return scopes.run({ agent: this.#agent, refused }, work);
   }
 
+  /** Ends its connections at once (a stop does not wait for downloads the downloader still retries). */
   close(): Promise<void> {
-    return this.#agent.close();
+    return this.#agent.destroy();
   }
 
   #refusal(host: string, address: string): DownloadTargetRefusedError | undefined {

@@ -318,7 +318,8 @@ function assertListableName(name: string): void {
     /\.gguf$/i.test(name) &&
     name.length > '.gguf'.length &&
     !name.startsWith('.') &&
-    !/[\\/\0-\x1f\x7f]/.test(name);
+    !/[\\/]/.test(name) &&
+    ![...name].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
   if (!listable) {
     throw new DownloadProblem(
       `the origin named the file ${JSON.stringify(name)}, which is not a <name>.gguf file the library lists`,

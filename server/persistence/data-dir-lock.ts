@@ -61,7 +61,7 @@ export async function acquireDataDirLock(dataDir: string): Promise<DataDirLock> 
       retries: { retries: 50, minTimeout: 20, maxTimeout: 200 },
     })
     .catch(refuseUnwritable(dir));
-  let problem: string | null = null;
+  let problem: string | null;
   try {
     const holder = await readHolderPid(file);
     if (holder !== undefined && holder !== process.pid && isRunning(holder)) {

@@ -67,6 +67,10 @@ function startOriginServer(): Promise<http.Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
+/** The origin is on loopback, which downloads may reach only when allowed. */
+const loopbackOrigin = { downloads: { allowPrivateNetworks: ['127.0.0.1'] } };
+const loopbackOriginEnv = { LMX_DOWNLOADS_ALLOW_PRIVATE_NETWORKS: '127.0.0.1' };
+
 let lmx: TestServer;
 let events: EventRecorder;
 let dataDir: string;
@@ -155,7 +159,7 @@ beforeAll(async () => {
   http404Server = await startOriginServer();
   origin = `http://127.0.0.1:${(http404Server.address() as AddressInfo).port}`;
   dataDir = await makeDataDir();
-  lmx = await startTestServer({ dataDir, contextSize: 256, parallel: 1, ...adminHeavy });
+  lmx = await startTestServer({ dataDir, contextSize: 256, parallel: 1, ...adminHeavy, ...loopbackOrigin });
   events = await recordEvents(lmx.url, lmx.adminKey);
 });
 afterAll(async () => {
@@ -184,11 +188,12 @@ describe('downloads', () => {
     expect(await stagingEntries()).toEqual([]);
   });
 
-  it('fails a 404 with the HTTP status and leaves nothing behind', async () => {
+  it('fails a 404 without echoing the status, and leaves nothing behind', async () => {
     const started = await admin('POST', '/admin/models/download', { uri: `${origin}/missing.gguf` });
     const job = await waitForJob(started.body.id, (entry) => entry.state !== 'running');
     expect(job.state).toBe('failed');
-    expect(job.error).toMatch(/HTTP 404/);
+    expect(job.error).toMatch(/the origin did not serve the file/);
+    expect(job.error).not.toMatch(/404/);
     expect(await modelIds()).not.toContain('missing');
     expect(await stagingEntries()).toEqual([]);
     await events.waitFor((type, data) => type === 'alert' && data.kind === 'download');
@@ -257,7 +262,7 @@ describe('downloads', () => {
 
     slowFirstChunk = false;
     phase = 2;
-    lmx = await startTestServer({ dataDir, contextSize: 256, parallel: 1, ...adminHeavy });
+    lmx = await startTestServer({ dataDir, contextSize: 256, parallel: 1, ...adminHeavy, ...loopbackOrigin });
     events = await recordEvents(lmx.url, lmx.adminKey);
     expect(await modelIds()).not.toContain('large');
     const again = await admin('POST', '/admin/models/download', { uri: `${origin}/large.gguf` });
@@ -275,28 +280,20 @@ describe('downloads', () => {
 describe('lmx pull', () => {
   it('downloads into the models dir from the terminal, and exits 1 with the reason on failure', async () => {
     const modelsDir = path.join(dataDir, 'pulled-models');
-    const pulled = await runCli([
-      'pull',
-      `${origin}/pulled.gguf`,
-      '--models-dir',
-      modelsDir,
-      '--data-dir',
-      dataDir,
-    ]);
+    const pulled = await runCli(
+      ['pull', `${origin}/pulled.gguf`, '--models-dir', modelsDir, '--data-dir', dataDir],
+      loopbackOriginEnv,
+    );
     expect(pulled.stderr).not.toMatch(/lmx:/);
     expect(pulled.code).toBe(0);
     expect(pulled.stdout).toMatch(/Downloaded pulled\.gguf/);
     expect(sha(await readFile(path.join(modelsDir, 'pulled.gguf')))).toBe(sha(small));
 
-    const failed = await runCli([
-      'pull',
-      `${origin}/nothing.gguf`,
-      '--models-dir',
-      modelsDir,
-      '--data-dir',
-      dataDir,
-    ]);
+    const failed = await runCli(
+      ['pull', `${origin}/nothing.gguf`, '--models-dir', modelsDir, '--data-dir', dataDir],
+      loopbackOriginEnv,
+    );
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(/HTTP 404/);
+    expect(failed.stderr).toMatch(/did not serve the file/);
   });
 });
