@@ -32,6 +32,7 @@ describe('keys from files', () => {
         '--log-level',
         'warn',
       ]),
+      adminHeavyEnv,
     );
     const commandLine = await readFile(`/proc/${server.child.pid}/cmdline`, 'utf8');
     expect(commandLine).not.toContain(adminKey);
