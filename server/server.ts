@@ -168,6 +168,7 @@ export class LmxServer {
     );
     parts.downloads = downloads;
     void library.scan();
+    void downloads.resumeInterrupted();
 
     const memory = overrides.memory ?? systemMemory;
     const modelFigures = () => models.loadedModels().map(healthFigures);

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { createDownloader, type ModelDownloader } from '../engine/downloader.ts';
@@ -16,6 +16,8 @@ import type { DownloadJob } from '../../shared/admin-api.ts';
 
 /** Hidden (never scanned) folder of the models dir where downloads are staged until complete and valid. */
 export const STAGING_DIR = '.downloads';
+/** In each staging folder: the URI being downloaded, so a restart (after a stop or a crash) resumes it. */
+const SOURCE_FILE = 'lmx-source.json';
 
 export interface DownloadCallbacks {
   /** Progress and every state change (throttled while running). */
@@ -146,6 +148,24 @@ export class DownloadManager {
     await this.#guard.close();
   }
 
+  /**
+   * Resumes the downloads a stop or a crash (kill -9) interrupted: each staging folder names its URI, and
+   * ipull's progress record in it says which chunks are already there.
+   */
+  async resumeInterrupted(): Promise<void> {
+    const staging = path.join(this.modelsDir, STAGING_DIR);
+    for (const entry of await readdir(staging).catch(() => [])) {
+      const source = await readFile(path.join(staging, entry, SOURCE_FILE), 'utf8').catch(() => undefined);
+      const uri = source && (JSON.parse(source) as { uri?: unknown }).uri;
+      if (typeof uri !== 'string') continue;
+      await this.start(uri).then(
+        (job) => this.logger.info({ uri: job.uri }, 'resuming an interrupted download'),
+        (error: unknown) =>
+          this.logger.warn({ err: error, uri: redactUri(uri) }, 'interrupted download not resumed'),
+      );
+    }
+  }
+
   /** Free bytes of the models disk (of its nearest existing folder); undefined if it cannot be read. */
   async #freeBytes(): Promise<number | undefined> {
     for (let dir = this.modelsDir; ; dir = path.dirname(dir)) {
@@ -179,6 +199,8 @@ export class DownloadManager {
     };
     try {
       await mkdir(staging, { recursive: true });
+      // Mode 0600: the URI may hold credentials.
+      await writeFile(path.join(staging, SOURCE_FILE), JSON.stringify({ uri: entry.uri }), { mode: 0o600 });
       // The downloader keeps retrying an origin that refuses connections: bound that, and let a cancel or
       // a server stop interrupt it rather than wait for it.
       const guarded = <T>(work: () => Promise<T>) =>
@@ -262,7 +284,7 @@ export class DownloadManager {
         // Server stopping: the partial file stays in staging, and the next attempt resumes it.
         if (downloader) await keepResumable(downloader);
         const reason = (stoppedBy as Error).message;
-        this.#finish(job, 'cancelled', `interrupted (${reason}); downloading the same URI again resumes it`);
+        this.#finish(job, 'cancelled', `interrupted (${reason}); it resumes at the next start`);
       } else {
         const message = describeFailure(error);
         // A failed download leaves no partial model: the staging folder goes entirely.

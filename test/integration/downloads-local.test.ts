@@ -264,10 +264,13 @@ describe('downloads', () => {
     phase = 2;
     lmx = await startTestServer({ dataDir, contextSize: 256, parallel: 1, ...adminHeavy, ...loopbackOrigin });
     events = await recordEvents(lmx.url, lmx.adminKey);
-    expect(await modelIds()).not.toContain('large');
-    const again = await admin('POST', '/admin/models/download', { uri: `${origin}/large.gguf` });
-    expect(again.body.bytesDone).toBe(0);
-    const job = await waitForJob(again.body.id, (entry) => entry.state !== 'running');
+    // The restarted server resumes it on its own.
+    const resumed = await waitUntil('the interrupted download was not resumed', async () => {
+      const { body } = await admin('GET', '/admin/downloads');
+      const found = body.data.find((entry: { uri: string }) => entry.uri === `${origin}/large.gguf`);
+      return { value: found, seen: body.data };
+    });
+    const job = await waitForJob(resumed.id, (entry) => entry.state !== 'running');
     expect(job.state).toBe('done');
     // Only the first 5 MB chunk was fetched again.
     expect(served.get('large.gguf#2')).toBeGreaterThan(0);
