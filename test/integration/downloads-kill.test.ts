@@ -2,12 +2,13 @@
 // child downloads from a slow loopback origin, is killed mid-download, restarts, and the same download
 // fetches only what ipull's progress record does not mark complete.
 import { createHash } from 'node:crypto';
-import { open, readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
+import { fastChunksRecorded, recordedChunks } from '../helpers/ipull-record.ts';
 import { adminCall, adminHeavyEnv } from '../helpers/model-library.ts';
 import { makeDataDir, smallServerArgs, spawnServer, type ServerProcess } from '../helpers/server.ts';
 
@@ -61,27 +62,6 @@ async function serve(dataDir: string): Promise<ServerProcess> {
   return child;
 }
 
-/** The chunk states ipull recorded after the data in large.gguf.ipull (2 = complete), if any yet. */
-async function recordedChunks(dataDir: string): Promise<number[] | undefined> {
-  const staging = path.join(dataDir, 'models', '.downloads');
-  for (const entry of await readdir(staging).catch(() => [])) {
-    const handle = await open(path.join(staging, entry, 'large.gguf.ipull'), 'r').catch(() => undefined);
-    if (!handle) continue;
-    try {
-      const { size } = await handle.stat();
-      if (size <= large.length) return undefined;
-      const record = Buffer.alloc(size - large.length);
-      await handle.read(record, 0, record.length, large.length);
-      return (JSON.parse(record.toString('utf8')) as { chunks: number[] }).chunks;
-    } catch {
-      return undefined;
-    } finally {
-      await handle.close();
-    }
-  }
-  return undefined;
-}
-
 beforeAll(async () => {
   large = Buffer.concat([await readFile(await ensureGeneratedModel('tiny')), Buffer.alloc(11 * 1024 ** 2)]);
   origin = await startOrigin();
@@ -105,11 +85,11 @@ describe('a download killed by kill -9', () => {
     const deadline = Date.now() + 30_000;
     let chunks: number[] | undefined;
     while (Date.now() < deadline) {
-      chunks = await recordedChunks(dataDir);
-      if (chunks && chunks.length > 1 && chunks.slice(1).every((state) => state === 2)) break;
+      chunks = await recordedChunks(path.join(dataDir, 'models'), 'large.gguf', large.length);
+      if (fastChunksRecorded(chunks)) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(chunks?.slice(1).every((state) => state === 2)).toBe(true);
+    expect(fastChunksRecorded(chunks)).toBe(true);
     first.child.kill('SIGKILL');
     await first.exited;
 

@@ -1,12 +1,17 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { open, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
 import { makeDataDir, runCli, startTestServer, type TestServer } from '../helpers/server.ts';
+import {
+  CHUNK_COMPLETE,
+  fastChunksRecorded,
+  recordedChunks as recordedChunksIn,
+} from '../helpers/ipull-record.ts';
 import { adminCall, recordEvents, type EventRecorder, adminHeavy } from '../helpers/model-library.ts';
 
 /**
@@ -93,40 +98,7 @@ const modelIds = async () =>
 const stagingEntries = async () => readdir(path.join(dataDir, 'models', '.downloads')).catch(() => []);
 const sha = (buffer: Buffer) => createHash('sha256').update(buffer).digest('hex');
 
-/** ipull's chunk states as it records them: 0 not started, 1 in progress, 2 complete. */
-const CHUNK_COMPLETE = 2;
-
-/**
- * The chunk states ipull has persisted for the staged large.gguf (undefined if none yet). ipull keeps an
- * unfinished download in `<name>.ipull`: the data at its final offsets, then, from the file's full size on,
- * a JSON record `{ part, chunks, chunkSize, parallelStreams }` that it rewrites after each finished chunk
- * (asynchronously, after the bytes have arrived). A restart reads that record and fetches only the chunks
- * it does not mark complete, so the record is what a resume depends on.
- */
-async function recordedChunks(): Promise<number[] | undefined> {
-  for (const entry of await stagingEntries()) {
-    const handle = await open(
-      path.join(dataDir, 'models', '.downloads', entry, 'large.gguf.ipull'),
-      'r',
-    ).catch(() => undefined);
-    if (!handle) continue;
-    try {
-      const { size } = await handle.stat();
-      if (size <= large.length) return undefined;
-      const record = Buffer.alloc(size - large.length);
-      await handle.read(record, 0, record.length, large.length);
-      return (JSON.parse(record.toString('utf8')) as { chunks: number[] }).chunks;
-    } catch {
-      return undefined; // caught mid-rewrite: read it again
-    } finally {
-      await handle.close();
-    }
-  }
-  return undefined;
-}
-
-const fastChunksRecorded = (chunks: number[] | undefined) =>
-  !!chunks && chunks.length > 1 && chunks.slice(1).every((state) => state === CHUNK_COMPLETE);
+const recordedChunks = () => recordedChunksIn(path.join(dataDir, 'models'), 'large.gguf', large.length);
 
 /** Polls `check` until it returns a value other than undefined; fails with `what` and the last state seen. */
 async function waitUntil<T>(
