@@ -12,6 +12,7 @@ const KIND_TITLE: Record<Alert['kind'], string> = {
   safe_mode: 'Safe mode',
   download: 'Download problem',
   crash_loop: 'Repeated crashes',
+  disk: 'Disk full or read-only',
 };
 
 /** Alerts newest first; each can be dismissed; safe mode can be left from here. */
