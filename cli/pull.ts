@@ -24,14 +24,15 @@ export function pullCommand(): Command {
 }
 
 async function pull(uri: string, flags: PullFlags): Promise<number> {
-  let modelsDir: string;
+  let config;
   try {
-    modelsDir = loadConfig({ flags: { dataDir: flags.dataDir, modelsDir: flags.modelsDir } }).modelsDir;
+    config = loadConfig({ flags: { dataDir: flags.dataDir, modelsDir: flags.modelsDir } });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`lmx: ${error.message}\n`);
     return EXIT.config;
   }
+  const { modelsDir } = config;
   // Imported only now: a configuration error is reported without loading the inference engine.
   const [{ default: pino }, { DownloadManager }, { SingleBar, Presets }] = await Promise.all([
     import('pino'),
@@ -50,26 +51,31 @@ async function pull(uri: string, flags: PullFlags): Promise<number> {
   );
   let started = false;
   const megabytes = (bytes: number) => (bytes / 1024 ** 2).toFixed(1);
-  const downloads = new DownloadManager(modelsDir, pino({ level: 'silent' }), {
-    onUpdate: (job) => {
-      const total = job.bytesTotal ?? Math.max(job.bytesDone, 1);
-      const payload = {
-        file: job.fileName,
-        doneMb: megabytes(job.bytesDone),
-        totalMb: job.bytesTotal === null ? '?' : megabytes(job.bytesTotal),
-        speedMb: megabytes(job.speedBytesPerSecond),
-      };
-      if (!started) {
-        bar.start(total, job.bytesDone, payload);
-        started = true;
-      }
-      bar.setTotal(total);
-      bar.update(job.bytesDone, payload);
+  const downloads = new DownloadManager(
+    modelsDir,
+    pino({ level: 'silent' }),
+    {
+      onUpdate: (job) => {
+        const total = job.bytesTotal ?? Math.max(job.bytesDone, 1);
+        const payload = {
+          file: job.fileName,
+          doneMb: megabytes(job.bytesDone),
+          totalMb: job.bytesTotal === null ? '?' : megabytes(job.bytesTotal),
+          speedMb: megabytes(job.speedBytesPerSecond),
+        };
+        if (!started) {
+          bar.start(total, job.bytesDone, payload);
+          started = true;
+        }
+        bar.setTotal(total);
+        bar.update(job.bytesDone, payload);
+      },
     },
-  });
+    config.downloads,
+  );
   let job;
   try {
-    job = downloads.start(uri);
+    job = await downloads.start(uri);
   } catch (error) {
     process.stderr.write(`lmx: ${(error as Error).message}\n`);
     return EXIT.failure;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../server/config/load.ts';
 import { createLogger } from '../server/telemetry/logger.ts';
@@ -14,7 +15,9 @@ interface ServeFlags {
   gpu?: string;
   threads?: string;
   adminKey?: string;
+  adminKeyFile?: string;
   apiKey?: string;
+  apiKeyFile?: string;
   lan?: boolean;
   logLevel?: string;
 }
@@ -34,8 +37,16 @@ export function serveCommand(): Command {
       new Option('--gpu <backend>', 'GPU backend').choices(['auto', 'metal', 'cuda', 'vulkan', 'off']),
     )
     .option('--threads <n>', 'decode threads; 0 = choose per backend (default 0)')
-    .option('--admin-key <key>', 'admin API key (env LMX_ADMIN_KEY)')
-    .option('--api-key <key>', 'require this key on /v1 (env LMX_API_KEY)')
+    .option(
+      '--admin-key <key>',
+      'admin API key; shown in the process list: prefer --admin-key-file or env LMX_ADMIN_KEY',
+    )
+    .option('--admin-key-file <file>', 'read the admin API key from this file (its first line)')
+    .option(
+      '--api-key <key>',
+      'require this key on /v1; shown in the process list: prefer --api-key-file or env LMX_API_KEY',
+    )
+    .option('--api-key-file <file>', 'read the /v1 key from this file (its first line)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .action(async (flags: ServeFlags) => {
       await serve(flags);
@@ -45,7 +56,7 @@ export function serveCommand(): Command {
 async function serve(flags: ServeFlags): Promise<void> {
   let config;
   try {
-    config = loadConfig({ flags: flagsToConfig(flags) });
+    config = loadConfig({ flags: { ...flagsToConfig(flags), ...keysFromFiles(flags) } });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`lmx: ${error.message}\n`);
@@ -54,14 +65,23 @@ async function serve(flags: ServeFlags): Promise<void> {
   const logger = createLogger({ level: config.logLevel, dataDir: config.dataDir, stderr: true });
   // Imported only now: a configuration error is reported without loading the inference engine.
   const { LmxServer } = await import('../server/server.ts');
-  const { DataDirLockedError } = await import('../server/persistence/data-dir-lock.ts');
+  const { DataDirLockedError, DataDirUnwritableError } =
+    await import('../server/persistence/data-dir-lock.ts');
   let server;
   try {
     server = await LmxServer.start(config, logger);
   } catch (error) {
-    if (!(error instanceof DataDirLockedError)) throw error;
-    process.stderr.write(`lmx: ${error.message}\n`);
-    process.exit(EXIT.dataDirLocked);
+    const code =
+      error instanceof DataDirLockedError
+        ? EXIT.dataDirLocked
+        : error instanceof DataDirUnwritableError
+          ? EXIT.dataDirUnwritable
+          : error instanceof ConfigError
+            ? EXIT.config
+            : undefined;
+    if (code === undefined) throw error;
+    process.stderr.write(`lmx: ${(error as Error).message}\n`);
+    process.exit(code);
   }
   process.stdout.write(`LMX listening on ${server.url}\n`);
 
@@ -86,6 +106,23 @@ async function serve(flags: ServeFlags): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+}
+
+/** --admin-key-file and --api-key-file: secrets kept out of the process list. */
+function keysFromFiles(flags: ServeFlags): Record<string, string> {
+  const keys: Record<string, string> = {};
+  const files = { adminKey: flags.adminKeyFile, apiKey: flags.apiKeyFile };
+  for (const [key, file] of Object.entries(files)) {
+    if (file === undefined) continue;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(key, `cannot be read: ${(error as Error).message}`, file);
+    }
+    keys[key] = text.split(/\r?\n/)[0]?.trim() ?? '';
+  }
+  return keys;
 }
 
 /** Command-line values, keyed like the config schema; numbers are converted, validation comes later. */

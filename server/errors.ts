@@ -4,6 +4,7 @@ import {
   DownloadConflictError,
   DownloadNotFoundError,
   DownloadRefusedError,
+  DownloadSpaceError,
   ModelLoadError,
   ModelMemoryError,
   ModelNotFoundError,
@@ -145,6 +146,8 @@ export function fromDomainError(error: unknown): ApiError | undefined {
   if (error instanceof UnsupportedSchemaError)
     return invalidRequest(error.message, error.path, 'unsupported_schema_keyword');
   if (error instanceof DownloadRefusedError) return invalidRequest(error.message, 'uri', 'invalid_uri');
+  if (error instanceof DownloadSpaceError)
+    return new ApiError(507, 'insufficient_storage_error', error.message, 'insufficient_storage', 'uri');
   if (error instanceof DownloadConflictError) return conflict(error.message, 'download_running');
   if (error instanceof DownloadNotFoundError)
     return new ApiError(404, 'not_found_error', error.message, 'not_found');

@@ -21,7 +21,9 @@ import { systemMemory, type MemorySource } from './resilience/shedding.ts';
 import { EventBus } from './runtime/events.ts';
 import { hostSignals } from './runtime/host-signals.ts';
 import { Lifecycle } from './runtime/lifecycle.ts';
+import { DiskHealth } from './telemetry/disk-health.ts';
 import { healthChecks } from './telemetry/health-checks.ts';
+import { currentLogFileProblem, onLogFileFailure } from './telemetry/logger.ts';
 import { startLiveStats } from './telemetry/live-stats.ts';
 import { Metrics } from './telemetry/metrics.ts';
 import { EmbeddingService } from './helpers/embedding-service.ts';
@@ -40,6 +42,8 @@ export interface ServerOverrides {
 interface Parts {
   lock: DataDirLock;
   events: EventBus;
+  disk: DiskHealth;
+  stopWatchingLogFile: () => void;
   recovery: Recovery;
   adminKey: AdminKeyHolder;
   engine?: Engine;
@@ -75,17 +79,46 @@ export class LmxServer {
   static async start(config: Config, logger: Logger, overrides: ServerOverrides = {}): Promise<LmxServer> {
     const startedAt = Date.now();
     const lifecycle = new Lifecycle();
-    await mkdir(config.dataDir, { recursive: true });
-    // First: a second server on this data dir stops here (DataDirLockedError), before touching anything.
+    // First: a second server on this data dir stops here (DataDirLockedError), before touching anything;
+    // a read-only data dir too (DataDirUnwritableError). A full one does not stop it.
     const lock = await acquireDataDirLock(config.dataDir);
     const events = new EventBus();
+    let recoveryRef: Recovery | undefined;
+    const disk = new DiskHealth({
+      dataDir: config.dataDir,
+      modelsDir: config.modelsDir,
+      reserveBytes: config.downloads.reserveBytes,
+      problems: () => ({
+        logFile: currentLogFileProblem(),
+        stateFile: recoveryRef?.store.writeError ?? null,
+        lockFile: lock.problem,
+      }),
+      alert: (message) => events.alert('disk', 'warning', message),
+    });
+    const stopWatchingLogFile = onLogFileFailure((problem) => disk.recordWriteFailure('log file', problem));
+    const logFileProblem = currentLogFileProblem();
+    if (logFileProblem) disk.recordWriteFailure('log file', logFileProblem);
+    if (lock.problem) {
+      logger.warn({ problem: lock.problem }, 'the data dir lock cannot be written (disk full)');
+      disk.recordWriteFailure('lock file', lock.problem);
+    }
     let parts: Parts | undefined;
     try {
-      const recovery = await Recovery.begin(config, logger, events, lifecycle);
+      const recovery = await Recovery.begin(config, logger, events, lifecycle, (problem) =>
+        disk.recordWriteFailure('runtime state', problem),
+      );
+      recoveryRef = recovery;
       const storedKey = await loadOrCreateAdminKey(config.dataDir, config.adminKey);
       if (storedKey.source !== 'configured')
         logger.info({ file: storedKey.file }, 'admin key is stored in this file');
-      parts = { lock, events, recovery, adminKey: new AdminKeyHolder(storedKey.key, config.dataDir) };
+      parts = {
+        lock,
+        events,
+        disk,
+        stopWatchingLogFile,
+        recovery,
+        adminKey: new AdminKeyHolder(storedKey.key, config.dataDir),
+      };
       return await LmxServer.#assemble(config, logger, lifecycle, parts, overrides, startedAt);
     } catch (error) {
       parts?.recovery.abandon();
@@ -94,6 +127,7 @@ export class LmxServer {
       await parts?.rag?.close();
       await parts?.models?.dispose();
       await parts?.engine?.dispose();
+      stopWatchingLogFile();
       await lock.release();
       throw error;
     }
@@ -107,7 +141,7 @@ export class LmxServer {
     overrides: ServerOverrides,
     startedAt: number,
   ): Promise<LmxServer> {
-    const { events, recovery, adminKey } = parts;
+    const { events, recovery, adminKey, disk } = parts;
     const engine = await Engine.start(engineSettings(config), logger);
     parts.engine = engine;
 
@@ -138,16 +172,23 @@ export class LmxServer {
     });
     parts.models = models;
     recovery.modelCounts = () => models.counts();
-    const downloads = new DownloadManager(config.modelsDir, logger, {
-      onUpdate: (job) => {
-        events.publish('download', job);
-        if (job.state === 'failed')
-          events.alert('download', 'warning', `Download of ${job.fileName} failed: ${job.error}`);
+    const downloads = new DownloadManager(
+      config.modelsDir,
+      logger,
+      {
+        onUpdate: (job) => {
+          events.publish('download', job);
+          if (job.state === 'failed')
+            events.alert('download', 'warning', `Download of ${job.fileName} failed: ${job.error}`);
+        },
+        onModelAdded: () => void library.scan(),
+        onDiskProblem: (problem) => disk.recordWriteFailure('download', problem),
       },
-      onModelAdded: () => void library.scan(),
-    });
+      config.downloads,
+    );
     parts.downloads = downloads;
     void library.scan();
+    void downloads.resumeInterrupted();
 
     const memory = overrides.memory ?? systemMemory;
     const modelFigures = () => models.loadedModels().map(healthFigures);
@@ -208,6 +249,7 @@ export class LmxServer {
           maxQueued: config.queue.maxQueued,
           host: () => hostSignals.snapshot,
           safeMode: () => lifecycle.safeMode,
+          disk: () => disk.report(),
         }),
         ragHealthCheck(rag),
         ...helpers.healthChecks(),
@@ -266,7 +308,7 @@ export class LmxServer {
       );
     }
     await this.app.close();
-    const { liveStats, downloads, rag, helpers, recovery, lock } = this.parts;
+    const { liveStats, downloads, rag, helpers, recovery, lock, stopWatchingLogFile } = this.parts;
     liveStats.stop();
     helpers.shutdown();
     // Every acknowledged write is on disk already; the drain has let the ones under way finish.
@@ -276,6 +318,7 @@ export class LmxServer {
     await this.models.dispose();
     await this.engine.dispose();
     await recovery.finish();
+    stopWatchingLogFile();
     await lock.release();
     this.lifecycle.phase = 'stopped';
   }

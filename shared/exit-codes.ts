@@ -7,4 +7,6 @@ export const EXIT = {
   config: 2,
   /** Another server holds the data directory. */
   dataDirLocked: 3,
+  /** The data directory is read-only or not ours (EROFS, EACCES): nothing could be persisted. */
+  dataDirUnwritable: 4,
 } as const;

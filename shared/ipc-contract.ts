@@ -18,7 +18,15 @@ export type ServerProcessState = 'starting' | 'ready' | 'draining' | 'stopped';
 
 export type AlertSeverity = 'info' | 'warning' | 'critical';
 export type AlertKind =
-  'thermal' | 'memory' | 'shedding' | 'breaker' | 'safe_mode' | 'download' | 'crash_loop' | 'model_crash';
+  | 'thermal'
+  | 'memory'
+  | 'shedding'
+  | 'breaker'
+  | 'safe_mode'
+  | 'download'
+  | 'crash_loop'
+  | 'model_crash'
+  | 'disk';
 
 /** Same shape as the `alert` event of GET /admin/events. */
 export interface Alert {

@@ -13,6 +13,7 @@ const KIND_TITLE: Record<Alert['kind'], string> = {
   download: 'Download problem',
   crash_loop: 'Repeated crashes',
   model_crash: 'A model crashed the server',
+  disk: 'Disk full or read-only',
 };
 
 /** Alerts newest first; each can be dismissed; safe mode can be left from here. */

@@ -138,6 +138,18 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    downloads: Type.Object(
+      {
+        /**
+         * Loopback, link-local, private or unspecified addresses (or CIDRs) downloads may connect to; by
+         * default none, so a download URI (or a redirect) cannot reach this machine or its network.
+         */
+        allowPrivateNetworks: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+        /** Free space a download leaves on the models disk: it refuses to start, or stops, below this. */
+        reserveBytes: Type.Integer({ ...NonNegativeInt, default: 1024 ** 3 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     drainTimeoutMs: Type.Integer({ ...Millis, default: 30_000 }),
     /**
      * How long a stop reports not-ready while still accepting inference, before the drain refuses it:

@@ -83,6 +83,14 @@ export class DownloadRefusedError extends Error {
   }
 }
 
+/** The models disk has less free space than downloads.reserveBytes: nothing is started. */
+export class DownloadSpaceError extends Error {
+  override readonly name = 'DownloadSpaceError';
+  constructor(message: string) {
+    super(message);
+  }
+}
+
 export class DownloadConflictError extends Error {
   override readonly name = 'DownloadConflictError';
   constructor(readonly jobId: string) {

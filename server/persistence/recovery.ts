@@ -47,6 +47,8 @@ export class Recovery {
     logger: Logger,
     events: EventBus,
     lifecycle: Lifecycle,
+    /** runtime-state.json could not be written (a full or read-only disk); the server goes on. */
+    onWriteError: (problem: string) => void = () => {},
   ): Promise<Recovery> {
     const now = new Date();
     const read = await readRuntimeState(config.dataDir, now);
@@ -83,7 +85,7 @@ export class Recovery {
           { problem },
           'the data directory cannot be written; the server keeps serving without persisting its state',
         );
-        events.alert('crash_loop', 'warning', `Runtime state is not being saved: ${problem}`);
+        onWriteError(problem);
       },
     );
     await store.update(() => {});

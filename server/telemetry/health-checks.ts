@@ -41,6 +41,7 @@ export interface HealthSources {
   maxQueued: number;
   host(): HostSignalsSnapshot;
   safeMode(): { reason: string } | undefined;
+  disk(): Promise<{ status: HealthStatus; details: Record<string, unknown> }>;
 }
 
 /** The deep-health checks of /admin/health, one per subsystem. */
@@ -122,6 +123,7 @@ export function healthChecks(sources: HealthSources): HealthCheck[] {
         return { status, details: { queued, running, maxQueuedPerModel: sources.maxQueued } };
       },
     },
+    { name: 'disk', run: () => sources.disk() },
     {
       name: 'host',
       run: async () => {

@@ -1,12 +1,17 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { open, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
 import { makeDataDir, runCli, startTestServer, type TestServer } from '../helpers/server.ts';
+import {
+  CHUNK_COMPLETE,
+  fastChunksRecorded,
+  recordedChunks as recordedChunksIn,
+} from '../helpers/ipull-record.ts';
 import { adminCall, recordEvents, type EventRecorder, adminHeavy } from '../helpers/model-library.ts';
 
 /**
@@ -67,6 +72,10 @@ function startOriginServer(): Promise<http.Server> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
+/** The origin is on loopback, which downloads may reach only when allowed. */
+const loopbackOrigin = { downloads: { allowPrivateNetworks: ['127.0.0.1'] } };
+const loopbackOriginEnv = { LMX_DOWNLOADS_ALLOW_PRIVATE_NETWORKS: '127.0.0.1' };
+
 let lmx: TestServer;
 let events: EventRecorder;
 let dataDir: string;
@@ -89,40 +98,7 @@ const modelIds = async () =>
 const stagingEntries = async () => readdir(path.join(dataDir, 'models', '.downloads')).catch(() => []);
 const sha = (buffer: Buffer) => createHash('sha256').update(buffer).digest('hex');
 
-/** ipull's chunk states as it records them: 0 not started, 1 in progress, 2 complete. */
-const CHUNK_COMPLETE = 2;
-
-/**
- * The chunk states ipull has persisted for the staged large.gguf (undefined if none yet). ipull keeps an
- * unfinished download in `<name>.ipull`: the data at its final offsets, then, from the file's full size on,
- * a JSON record `{ part, chunks, chunkSize, parallelStreams }` that it rewrites after each finished chunk
- * (asynchronously, after the bytes have arrived). A restart reads that record and fetches only the chunks
- * it does not mark complete, so the record is what a resume depends on.
- */
-async function recordedChunks(): Promise<number[] | undefined> {
-  for (const entry of await stagingEntries()) {
-    const handle = await open(
-      path.join(dataDir, 'models', '.downloads', entry, 'large.gguf.ipull'),
-      'r',
-    ).catch(() => undefined);
-    if (!handle) continue;
-    try {
-      const { size } = await handle.stat();
-      if (size <= large.length) return undefined;
-      const record = Buffer.alloc(size - large.length);
-      await handle.read(record, 0, record.length, large.length);
-      return (JSON.parse(record.toString('utf8')) as { chunks: number[] }).chunks;
-    } catch {
-      return undefined; // caught mid-rewrite: read it again
-    } finally {
-      await handle.close();
-    }
-  }
-  return undefined;
-}
-
-const fastChunksRecorded = (chunks: number[] | undefined) =>
-  !!chunks && chunks.length > 1 && chunks.slice(1).every((state) => state === CHUNK_COMPLETE);
+const recordedChunks = () => recordedChunksIn(path.join(dataDir, 'models'), 'large.gguf', large.length);
 
 /** Polls `check` until it returns a value other than undefined; fails with `what` and the last state seen. */
 async function waitUntil<T>(
@@ -155,7 +131,7 @@ beforeAll(async () => {
   http404Server = await startOriginServer();
   origin = `http://127.0.0.1:${(http404Server.address() as AddressInfo).port}`;
   dataDir = await makeDataDir();
-  lmx = await startTestServer({ dataDir, contextSize: 256, parallel: 1, ...adminHeavy });
+  lmx = await startTestServer({ dataDir, contextSize: 256, parallel: 1, ...adminHeavy, ...loopbackOrigin });
   events = await recordEvents(lmx.url, lmx.adminKey);
 });
 afterAll(async () => {
@@ -184,11 +160,12 @@ describe('downloads', () => {
     expect(await stagingEntries()).toEqual([]);
   });
 
-  it('fails a 404 with the HTTP status and leaves nothing behind', async () => {
+  it('fails a 404 without echoing the status, and leaves nothing behind', async () => {
     const started = await admin('POST', '/admin/models/download', { uri: `${origin}/missing.gguf` });
     const job = await waitForJob(started.body.id, (entry) => entry.state !== 'running');
     expect(job.state).toBe('failed');
-    expect(job.error).toMatch(/HTTP 404/);
+    expect(job.error).toMatch(/the origin did not serve the file/);
+    expect(job.error).not.toMatch(/404/);
     expect(await modelIds()).not.toContain('missing');
     expect(await stagingEntries()).toEqual([]);
     await events.waitFor((type, data) => type === 'alert' && data.kind === 'download');
@@ -257,12 +234,15 @@ describe('downloads', () => {
 
     slowFirstChunk = false;
     phase = 2;
-    lmx = await startTestServer({ dataDir, contextSize: 256, parallel: 1, ...adminHeavy });
+    lmx = await startTestServer({ dataDir, contextSize: 256, parallel: 1, ...adminHeavy, ...loopbackOrigin });
     events = await recordEvents(lmx.url, lmx.adminKey);
-    expect(await modelIds()).not.toContain('large');
-    const again = await admin('POST', '/admin/models/download', { uri: `${origin}/large.gguf` });
-    expect(again.body.bytesDone).toBe(0);
-    const job = await waitForJob(again.body.id, (entry) => entry.state !== 'running');
+    // The restarted server resumes it on its own.
+    const resumed = await waitUntil('the interrupted download was not resumed', async () => {
+      const { body } = await admin('GET', '/admin/downloads');
+      const found = body.data.find((entry: { uri: string }) => entry.uri === `${origin}/large.gguf`);
+      return { value: found, seen: body.data };
+    });
+    const job = await waitForJob(resumed.id, (entry) => entry.state !== 'running');
     expect(job.state).toBe('done');
     // Only the first 5 MB chunk was fetched again.
     expect(served.get('large.gguf#2')).toBeGreaterThan(0);
@@ -275,28 +255,20 @@ describe('downloads', () => {
 describe('lmx pull', () => {
   it('downloads into the models dir from the terminal, and exits 1 with the reason on failure', async () => {
     const modelsDir = path.join(dataDir, 'pulled-models');
-    const pulled = await runCli([
-      'pull',
-      `${origin}/pulled.gguf`,
-      '--models-dir',
-      modelsDir,
-      '--data-dir',
-      dataDir,
-    ]);
+    const pulled = await runCli(
+      ['pull', `${origin}/pulled.gguf`, '--models-dir', modelsDir, '--data-dir', dataDir],
+      loopbackOriginEnv,
+    );
     expect(pulled.stderr).not.toMatch(/lmx:/);
     expect(pulled.code).toBe(0);
     expect(pulled.stdout).toMatch(/Downloaded pulled\.gguf/);
     expect(sha(await readFile(path.join(modelsDir, 'pulled.gguf')))).toBe(sha(small));
 
-    const failed = await runCli([
-      'pull',
-      `${origin}/nothing.gguf`,
-      '--models-dir',
-      modelsDir,
-      '--data-dir',
-      dataDir,
-    ]);
+    const failed = await runCli(
+      ['pull', `${origin}/nothing.gguf`, '--models-dir', modelsDir, '--data-dir', dataDir],
+      loopbackOriginEnv,
+    );
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(/HTTP 404/);
+    expect(failed.stderr).toMatch(/did not serve the file/);
   });
 });

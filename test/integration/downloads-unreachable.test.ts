@@ -20,15 +20,26 @@ async function closedPort(): Promise<number> {
 describe('a download from an origin that refuses connections', () => {
   it('fails with the reason once the origin has not answered for reachTimeoutMs', async () => {
     const modelsDir = await mkdtemp(path.join(tmpdir(), 'lmx-dl-'));
-    const downloads = new DownloadManager(modelsDir, pino({ level: 'silent' }), {}, 300);
-    const job = downloads.start(`http://127.0.0.1:${await closedPort()}/model.gguf`);
+    const downloads = new DownloadManager(
+      modelsDir,
+      pino({ level: 'silent' }),
+      {},
+      {
+        reachTimeoutMs: 300,
+        allowPrivateNetworks: ['127.0.0.1'],
+      },
+    );
+    const job = await downloads.start(`http://127.0.0.1:${await closedPort()}/model.gguf`);
     const ended = await downloads.wait(job.id);
     expect(ended.state).toBe('failed');
     expect(ended.error).toMatch(/could not reach .* \(connection refused or timed out\)/);
   });
 
   it('can be cancelled, and does not hold up the server stop', async () => {
-    const lmx = await startTestServer({ rateLimit: { exemptLoopback: true } });
+    const lmx = await startTestServer({
+      rateLimit: { exemptLoopback: true },
+      downloads: { allowPrivateNetworks: ['127.0.0.1'] },
+    });
     try {
       const uri = `http://127.0.0.1:${await closedPort()}/model.gguf`;
       const started = await lmx.admin('/admin/models/download', {

@@ -28,6 +28,6 @@ export const adminModelRoutes: FastifyPluginAsyncTypebox<{ services: AdminModelS
   });
 
   app.post('/models/download', { schema: { body: DownloadBody } }, async (request, reply) => {
-    return reply.code(202).send(downloads.start(request.body.uri));
+    return reply.code(202).send(await downloads.start(request.body.uri));
   });
 };

@@ -35,6 +35,8 @@ export async function startUiServer(overrides: Record<string, unknown> = {}): Pr
     modelsDir,
     // The dashboard makes more admin calls than the default limit allows a script; not under test here.
     rateLimit: { exemptLoopback: true, adminPerMinute: 100_000, inferencePerMinute: 100_000 },
+    // The downloads come from a file server on loopback, which downloads may reach only when allowed.
+    downloads: { allowPrivateNetworks: ['127.0.0.1'] },
     ...overrides,
   });
   return {
