@@ -150,15 +150,18 @@ export class LoadedModel {
     const trial = this.#inferenceProven ? undefined : await this.beginInferenceTrial();
     if (!trial) return work(() => {});
     let passed = false;
+    let recorded: Promise<void> = Promise.resolve();
     const survived = () => {
       if (passed) return;
       passed = true;
       this.#inferenceProven = true;
-      void trial.passed();
+      recorded = trial.passed();
     };
     try {
       const result = await work(survived);
       survived();
+      // On disk before the answer ends: a crash after the client saw the answer must not blame the file.
+      await recorded;
       return result;
     } finally {
       if (!passed) await trial.ended();

@@ -240,10 +240,19 @@ describe('the packaged Mac app (electron-builder --mac dir --arm64, copied out o
   });
 
   it('runs its server: the copied utility-process entry forked under plain Node loads a model, answers, drains, exits 0', async () => {
-    // Node here is Linux: node-llama-cpp's Linux binary is put beside the Mac one for this run only.
-    const hostBinary = `@node-llama-cpp/${process.platform}-${process.arch}`;
-    const linked = path.join(app.appDir, 'node_modules', hostBinary);
-    await cp(path.join(repoRoot, 'node_modules', hostBinary), linked, { recursive: true });
+    // Node here is Linux: node-llama-cpp's and LanceDB's Linux binaries are put beside the Mac ones for this
+    // run only.
+    const lancedbBinaries = (await readdir(path.join(repoRoot, 'node_modules/@lancedb'))).filter((name) =>
+      name.startsWith(`lancedb-${process.platform}-${process.arch}`),
+    );
+    const hostBinaries = [
+      `@node-llama-cpp/${process.platform}-${process.arch}`,
+      ...lancedbBinaries.map((name) => `@lancedb/${name}`),
+    ];
+    for (const binary of hostBinaries)
+      await cp(path.join(repoRoot, 'node_modules', binary), path.join(app.appDir, 'node_modules', binary), {
+        recursive: true,
+      });
     const dataDir = path.join(path.dirname(app.appDir), 'server-data');
     const messages: ServerToMain[] = [];
     const output: string[] = [];
@@ -299,7 +308,8 @@ describe('the packaged Mac app (electron-builder --mac dir --arm64, copied out o
       ]);
     } finally {
       await supervisor.quit({ force: true });
-      await rm(linked, { recursive: true, force: true });
+      for (const binary of hostBinaries)
+        await rm(path.join(app.appDir, 'node_modules', binary), { recursive: true, force: true });
     }
   });
 });
