@@ -11,8 +11,11 @@ import { testModelPath } from '../fixtures/models.ts';
 import { repoRoot, testConfigLayer } from '../helpers/server.ts';
 import { packageApp, STAGED_METAL_BUILD, type PackagedApp } from './package-app.ts';
 
-/** The app folder's budget (Resources/app; Electron's own framework comes on top). */
-const SIZE_BUDGET_BYTES = 150 * 1024 * 1024;
+/**
+ * The app folder's budget (Resources/app; Electron's own framework comes on top). LanceDB's Mac library is
+ * 111 MB of it (the RAG store); the app measured 160 MiB with it (2026-12-02).
+ */
+const SIZE_BUDGET_BYTES = 200 * 1024 * 1024;
 
 let app: PackagedApp;
 beforeAll(async () => {
