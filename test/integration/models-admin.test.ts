@@ -106,7 +106,8 @@ describe('model library', () => {
     const listed = await admin('GET', '/admin/models');
     expect(listed.body.data.find((entry: { id: string }) => entry.id === 'garbage').state).toBe('failed');
     const completion = await lmx.openai.completions.create({ model: 'beta', prompt: 'Hi', max_tokens: 2 });
-    expect(completion.choices[0]?.text.length).toBeGreaterThan(0);
+    // Tokens, not text: two sampled tokens of a random-weight model may both detokenize to nothing.
+    expect(completion.usage?.completion_tokens).toBeGreaterThan(0);
   });
 
   it('refuses ids and paths that resolve outside the models dir with 400', async () => {
