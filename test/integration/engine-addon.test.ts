@@ -68,7 +68,14 @@ function components(body: unknown): Component[] {
 }
 
 async function deepHealth(url: string): Promise<Component[]> {
-  const response = await fetch(`${url}/admin/health`, { headers: { authorization: `Bearer ${adminKey}` } });
+  const ask = () => fetch(`${url}/admin/health`, { headers: { authorization: `Bearer ${adminKey}` } });
+  let response = await ask();
+  // Load shedding may refuse the first requests right after a start on a busy machine: retry (bounded).
+  for (let attempt = 0; response.status === 503 && attempt < 20; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    response = await ask();
+  }
+  if (!response.ok) throw new Error(`/admin/health: HTTP ${response.status} ${await response.text()}`);
   return components(await response.json());
 }
 
