@@ -1,13 +1,36 @@
 // kill -9 of a real `lmx serve` at chosen points, then a restart on the same data dir: every client must
-// see an error or a closed stream within a second, and every acknowledged load must come back.
+// see an error or a closed stream within a second, every acknowledged load must come back, every
+// acknowledged RAG document must be there whole (and an interrupted one whole or absent), and a download
+// cut short must not be listed as a model.
 
+import { copyFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ensureGeneratedModel } from '../fixtures/models.ts';
 import { adminCall, adminHeavyEnv, fillModelsDir } from '../helpers/model-library.ts';
+import { equalChunksDocument } from '../helpers/rag-documents.ts';
+import { startRangeOrigin } from '../helpers/range-origin.ts';
 import { makeDataDir, smallServerArgs, spawnServer, type ServerProcess } from '../helpers/server.ts';
+import { seededRandom } from './seeded-random.ts';
 
-/** Kills in quick succession would be a crash loop, and safe mode brings no model back by design. */
-const faultEnv = { ...adminHeavyEnv, LMX_CRASH_LOOP_MAX_STARTS: '100000' };
+/**
+ * Kills in quick succession would be a crash loop, and safe mode brings no model back by design. Downloads
+ * come from a loopback origin, which must be allowed.
+ */
+const faultEnv = {
+  ...adminHeavyEnv,
+  LMX_CRASH_LOOP_MAX_STARTS: '100000',
+  LMX_DOWNLOADS_ALLOW_PRIVATE_NETWORKS: '127.0.0.1',
+  LMX_DOWNLOADS_RESERVE_BYTES: '0',
+};
 
-export const FAULT_POINTS = ['mid-stream', 'mid-load', 'after-load-answer', 'mid-state-write'] as const;
+export const FAULT_POINTS = [
+  'mid-stream',
+  'mid-load',
+  'after-load-answer',
+  'mid-state-write',
+  'mid-rag-ingest',
+  'mid-download',
+] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
 export interface FaultReport {
@@ -17,6 +40,12 @@ export interface FaultReport {
   worstClientNoticeMs: number;
   clients: number;
   lostAcknowledgedLoads: number;
+  /** Acknowledged RAG documents missing after a restart, or there with fewer chunks than they had. */
+  lostAcknowledgedDocuments: number;
+  /** Documents stored with only part of their chunks. */
+  partialDocuments: number;
+  /** Downloads cut short by a kill that a restarted server listed as models. */
+  partialDownloadsListed: number;
   /** Restarts that found a crash loop, came up in safe mode and were let out of it. */
   safeModeExits: number;
   byPoint: Record<string, number>;
@@ -43,6 +72,30 @@ function streamingClient(server: ServerProcess): Promise<number> {
     .catch(() => Date.now());
 }
 
+/** Ingests one document (a client of the kill); resolves with its chunk count once acknowledged. */
+async function ingest(server: ServerProcess, id: string, seed: number): Promise<number | undefined> {
+  const response = await fetch(`${server.url}/v1/rag/docs/documents`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ documents: [{ id, text: equalChunksDocument(seed % 90) }] }),
+  });
+  if (response.status !== 201) return undefined;
+  const body = (await response.json()) as { data: { chunks: number }[] };
+  return body.data[0]?.chunks;
+}
+
+/** A copy in a random order (Fisher–Yates). */
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const copy = [...items];
+  for (let i = copy.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
+  }
+  return copy;
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export async function killAtRandomPoints(options: { rounds: number; seed: number }): Promise<FaultReport> {
   const report: FaultReport = {
     injected: 0,
@@ -50,34 +103,86 @@ export async function killAtRandomPoints(options: { rounds: number; seed: number
     worstClientNoticeMs: 0,
     clients: 0,
     lostAcknowledgedLoads: 0,
+    lostAcknowledgedDocuments: 0,
+    partialDocuments: 0,
+    partialDownloadsListed: 0,
     safeModeExits: 0,
     byPoint: {},
   };
   const dataDir = await makeDataDir();
-  await fillModelsDir(dataDir, { alpha: 'tiny', beta: 'tiny' });
-  let random = options.seed >>> 0 || 1;
-  const next = () => (random = (random * 1_103_515_245 + 12_345) >>> 0) / 2 ** 32;
+  const modelsDir = await fillModelsDir(dataDir, { alpha: 'tiny', beta: 'tiny' });
+  await copyFile(await ensureGeneratedModel('tiny', { poolingType: 1 }), path.join(modelsDir, 'embed.gguf'));
+  // Past ipull's 5 MB chunks; the first chunk trickles and is never complete.
+  const download = Buffer.concat([
+    await readFile(await ensureGeneratedModel('tiny')),
+    Buffer.alloc(11 << 20),
+  ]);
+  const originFiles = new Map<string, Buffer>();
+  const origin = await startRangeOrigin({ files: originFiles, trickles: (_name, start) => start === 0 });
+  const next = seededRandom(options.seed);
   let server = await spawnServer(smallServerArgs(dataDir, ADMIN_KEY), faultEnv);
   const acknowledged = new Set<string>();
+  /** Acknowledged documents and their chunk counts. */
+  const documents = new Map<string, number>();
+  const cutDownloads: string[] = [];
   try {
     if (
       (await adminCall(server.url, ADMIN_KEY, 'POST', '/admin/models/load', { model: 'alpha' })).status ===
       200
     )
       acknowledged.add('alpha');
-    // alpha's first inference, before any kill: a kill inside a file's first inference marks that file as
-    // having crashed the server (model-trials.ts), which model-trials.test.ts covers; here it must come back.
+    // The first inference of alpha and of the embedding model, before any kill: a kill inside a file's first
+    // inference marks that file as having crashed the server (model-trials.ts, model-trials.test.ts
+    // covers it); here every model must come back.
     await (await streamingClientResponse(server)).text();
+    const created = await adminCall(server.url, ADMIN_KEY, 'POST', '/admin/rag/collections', {
+      name: 'docs',
+      model: 'embed',
+      chunk_size: 60,
+      chunk_overlap: 10,
+    });
+    if (created.status !== 201) throw new Error(`cannot create the RAG collection: ${created.status}`);
+    const firstChunks = await ingest(server, 'before-any-kill', 0);
+    if (!firstChunks) throw new Error('the first RAG ingest failed');
+    documents.set('before-any-kill', firstChunks);
+    let cycle: FaultPoint[] = [];
     for (let round = 0; round < options.rounds; round++) {
-      const point = FAULT_POINTS[Math.floor(next() * FAULT_POINTS.length)]!;
+      // Every point once per cycle of rounds, in a seeded order.
+      if (round % FAULT_POINTS.length === 0) cycle = shuffled(FAULT_POINTS, next);
+      const point = cycle[round % FAULT_POINTS.length]!;
       const clients: Promise<number>[] = [];
       if (point === 'mid-stream') {
         clients.push(streamingClient(server), streamingClient(server));
-        await new Promise((resolve) => setTimeout(resolve, 50 + next() * 300));
+        await delay(50 + next() * 300);
       } else if (point === 'after-load-answer') {
         const model = acknowledged.has('beta') ? 'alpha' : 'beta';
         const answer = await adminCall(server.url, ADMIN_KEY, 'POST', '/admin/models/load', { model });
         if (answer.status === 200) acknowledged.add(model);
+      } else if (point === 'mid-rag-ingest') {
+        // Two ingests at a time until the kill ends them; it lands after the first of this round was
+        // acknowledged.
+        let acknowledgedThisRound = 0;
+        const worker = async (lane: number) => {
+          for (let k = lane; ; k += 2) {
+            const id = `round-${round}-${k}`;
+            const chunks = await ingest(server, id, round * 7 + k).catch(() => undefined);
+            if (chunks === undefined) return Date.now();
+            documents.set(id, chunks);
+            acknowledgedThisRound++;
+          }
+        };
+        clients.push(worker(0), worker(1));
+        const deadline = Date.now() + 30_000;
+        while (acknowledgedThisRound === 0 && Date.now() < deadline) await delay(10);
+        await delay(next() * 100);
+      } else if (point === 'mid-download') {
+        const name = `partial-${round}.gguf`;
+        originFiles.set(name, download);
+        const started = await adminCall(server.url, ADMIN_KEY, 'POST', '/admin/models/download', {
+          uri: `${origin.url}/${name}`,
+        });
+        if (started.status === 202) cutDownloads.push(name.replace(/\.gguf$/, ''));
+        await delay(200 + next() * 300);
       } else {
         // A load or an unload in flight: its state write may be cut anywhere.
         const unload = point === 'mid-state-write' && acknowledged.has('beta');
@@ -91,7 +196,7 @@ export async function killAtRandomPoints(options: { rounds: number; seed: number
         // An unload not yet answered may or may not have happened: beta is no longer an acknowledged load.
         if (unload) acknowledged.delete('beta');
         clients.push(pending.then(() => Date.now()).catch(() => Date.now()));
-        await new Promise((resolve) => setTimeout(resolve, next() * 40));
+        await delay(next() * 40);
       }
       const killedAt = Date.now();
       server.child.kill('SIGKILL');
@@ -99,12 +204,7 @@ export async function killAtRandomPoints(options: { rounds: number; seed: number
       report.injected++;
       report.byPoint[point] = (report.byPoint[point] ?? 0) + 1;
       const noticed = await Promise.all(
-        clients.map((client) =>
-          Promise.race([
-            client,
-            new Promise<number>((resolve) => setTimeout(() => resolve(Infinity), 5_000)),
-          ]),
-        ),
+        clients.map((client) => Promise.race([client, delay(5_000).then(() => Infinity)])),
       );
       report.clients += noticed.length;
       for (const at of noticed)
@@ -122,17 +222,45 @@ export async function killAtRandomPoints(options: { rounds: number; seed: number
       }
       const loaded = await waitForLoaded(server, acknowledged);
       const missing = [...acknowledged].filter((id) => !loaded.includes(id));
+      const stored = await storedDocuments(server);
+      const lostDocuments = [...documents].filter(([id, chunks]) => stored.get(id) !== chunks).length;
+      const partial = [...stored.values()].filter((chunks) => chunks !== firstChunks).length;
+      const listed = await listedModels(server);
+      const partialListed = cutDownloads.filter((id) => listed.includes(id)).length;
       report.lostAcknowledgedLoads += missing.length;
-      if (missing.length === 0) report.survived++;
+      report.lostAcknowledgedDocuments += lostDocuments;
+      report.partialDocuments += partial;
+      report.partialDownloadsListed += partialListed;
+      if (missing.length + lostDocuments + partial + partialListed === 0) report.survived++;
       // Whatever the cut write left, the server's view is now the truth the next round builds on.
       for (const id of loaded) acknowledged.add(id);
       for (const id of [...acknowledged]) if (!loaded.includes(id)) acknowledged.delete(id);
+      for (const [id, chunks] of stored) documents.set(id, chunks);
     }
   } finally {
     server.child.kill('SIGKILL');
     await server.exited;
+    origin.close();
   }
   return report;
+}
+
+/** The RAG documents the server has, with their chunk counts. */
+async function storedDocuments(server: ServerProcess): Promise<Map<string, number>> {
+  const listed = await adminCall(server.url, ADMIN_KEY, 'GET', '/v1/rag/docs/documents');
+  if (listed.status !== 200) throw new Error(`cannot list the RAG documents: ${listed.status}`);
+  return new Map(
+    (listed.body.data as { id: string; chunks: number }[]).map((document) => [document.id, document.chunks]),
+  );
+}
+
+/** Every model id the library and the OpenAI listing show. */
+async function listedModels(server: ServerProcess): Promise<string[]> {
+  const library = (await adminCall(server.url, ADMIN_KEY, 'GET', '/admin/models')).body.data as {
+    id: string;
+  }[];
+  const openai = (await adminCall(server.url, ADMIN_KEY, 'GET', '/v1/models')).body.data as { id: string }[];
+  return [...library, ...openai].map((entry) => entry.id);
 }
 
 /** The loaded models once recovery has settled (bounded wait for the expected ones). */

@@ -4,7 +4,7 @@
 
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { killAtRandomPoints } from './faults.ts';
+import { FAULT_POINTS, killAtRandomPoints } from './faults.ts';
 import { fuzzEveryRoute, openFinding } from './fuzz.ts';
 import { overload } from './overload.ts';
 import { soak } from './soak.ts';
@@ -24,12 +24,26 @@ console.log(
     .join(' ')}`,
 );
 
-const faults = { injected: 0, survived: 0, lostAcknowledgedLoads: 0, worstClientNoticeMs: 0 };
+const faults = {
+  injected: 0,
+  survived: 0,
+  lostAcknowledgedLoads: 0,
+  lostAcknowledgedDocuments: 0,
+  partialDocuments: 0,
+  partialDownloadsListed: 0,
+  worstClientNoticeMs: 0,
+  byPoint: {} as Record<string, number>,
+};
 while (Date.now() < started + totalSeconds * 400) {
-  const report = await killAtRandomPoints({ rounds: 5, seed: seed + faults.injected });
+  const report = await killAtRandomPoints({ rounds: FAULT_POINTS.length, seed: seed + faults.injected });
   faults.injected += report.injected;
   faults.survived += report.survived;
   faults.lostAcknowledgedLoads += report.lostAcknowledgedLoads;
+  faults.lostAcknowledgedDocuments += report.lostAcknowledgedDocuments;
+  faults.partialDocuments += report.partialDocuments;
+  faults.partialDownloadsListed += report.partialDownloadsListed;
+  for (const [point, count] of Object.entries(report.byPoint))
+    faults.byPoint[point] = (faults.byPoint[point] ?? 0) + count;
   faults.worstClientNoticeMs = Math.max(faults.worstClientNoticeMs, report.worstClientNoticeMs);
 }
 console.log(`faults: ${JSON.stringify(faults)}`);
@@ -93,6 +107,9 @@ process.exit(
     soakHeld &&
     faults.survived === faults.injected &&
     faults.lostAcknowledgedLoads === 0 &&
+    faults.lostAcknowledgedDocuments === 0 &&
+    faults.partialDocuments === 0 &&
+    faults.partialDownloadsListed === 0 &&
     faults.worstClientNoticeMs < 1_000
     ? 0
     : 1,

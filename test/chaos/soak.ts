@@ -10,6 +10,7 @@ import { ensureGeneratedModel } from '../fixtures/models.ts';
 import { adminCall, adminHeavyEnv } from '../helpers/model-library.ts';
 import { makeDataDir, smallServerArgs, spawnServer, type ServerProcess } from '../helpers/server.ts';
 import { ProcessSampler, sampleProcess, slopePerMinute, type ProcessSample } from './process-sampler.ts';
+import { seededRandom } from './seeded-random.ts';
 
 export const SOAK_OPERATIONS = [
   'chat',
@@ -85,8 +86,7 @@ export async function soak(options: { seconds: number; seed: number }): Promise<
       inflightAtRest: 0,
       busySequencesAtRest: 0,
     };
-    let random = options.seed >>> 0 || 1;
-    const next = () => (random = (random * 1_103_515_245 + 12_345) >>> 0) / 2 ** 32;
+    const next = seededRandom(options.seed);
     const deadline = Date.now() + options.seconds * 1000;
     // Only one client at a time loads and unloads: the others keep the two resident models busy.
     let churning = false;

@@ -3,54 +3,23 @@
 // fetches only what ipull's progress record does not mark complete.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
 import { fastChunksRecorded, recordedChunks } from '../helpers/ipull-record.ts';
+import { startRangeOrigin, type RangeOrigin } from '../helpers/range-origin.ts';
 import { adminCall, adminHeavyEnv } from '../helpers/model-library.ts';
 import { makeDataDir, smallServerArgs, spawnServer, type ServerProcess } from '../helpers/server.ts';
 
 const adminKey = 'downloads-kill-test-admin-key-0123';
 let large: Buffer;
-let origin: http.Server;
+let origin: RangeOrigin;
 let originUrl: string;
 let slowFirstChunk = true;
-/** Bytes sent per phase (1: before the kill, 2: after the restart). */
+/** Bytes sent per phase (1: before the kill, 2: after the restart), ranged requests only. */
 let phase = 1;
 const served = new Map<number, number>();
 const children: ServerProcess[] = [];
-
-function startOrigin(): Promise<http.Server> {
-  const server = http.createServer((request, response) => {
-    const range = /bytes=(\d+)-(\d*)/.exec(request.headers.range ?? '');
-    const start = range ? Number(range[1]) : 0;
-    const end = range?.[2] ? Number(range[2]) : large.length - 1;
-    response.writeHead(range ? 206 : 200, {
-      'content-length': end - start + 1,
-      'accept-ranges': 'bytes',
-      ...(range ? { 'content-range': `bytes ${start}-${end}/${large.length}` } : {}),
-    });
-    const part = large.subarray(start, end + 1);
-    const count = (bytes: number) => range && served.set(phase, (served.get(phase) ?? 0) + bytes);
-    if (!(slowFirstChunk && start === 0)) {
-      count(part.length);
-      return void response.end(part);
-    }
-    // The first chunk trickles and never completes before the kill.
-    let position = 0;
-    const timer = setInterval(() => {
-      if (position >= part.length - 65_536 || response.destroyed) return clearInterval(timer);
-      const slice = part.subarray(position, position + 65_536);
-      position += slice.length;
-      count(slice.length);
-      response.write(slice);
-    }, 50);
-    response.on('close', () => clearInterval(timer));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 async function serve(dataDir: string): Promise<ServerProcess> {
   const child = await spawnServer(smallServerArgs(dataDir, adminKey), {
@@ -64,13 +33,16 @@ async function serve(dataDir: string): Promise<ServerProcess> {
 
 beforeAll(async () => {
   large = Buffer.concat([await readFile(await ensureGeneratedModel('tiny')), Buffer.alloc(11 * 1024 ** 2)]);
-  origin = await startOrigin();
-  originUrl = `http://127.0.0.1:${(origin.address() as AddressInfo).port}`;
+  origin = await startRangeOrigin({
+    files: new Map([['large.gguf', large]]),
+    trickles: (_name, start) => slowFirstChunk && start === 0,
+    onServed: (_name, bytes, ranged) => void (ranged && served.set(phase, (served.get(phase) ?? 0) + bytes)),
+  });
+  originUrl = origin.url;
 });
 afterAll(async () => {
   for (const child of children) if (child.child.exitCode === null) child.child.kill('SIGKILL');
   await Promise.all(children.map((child) => child.exited));
-  origin?.closeAllConnections();
   origin?.close();
 });
 

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
@@ -12,6 +10,7 @@ import {
   fastChunksRecorded,
   recordedChunks as recordedChunksIn,
 } from '../helpers/ipull-record.ts';
+import { startRangeOrigin, type RangeOrigin } from '../helpers/range-origin.ts';
 import { adminCall, recordEvents, type EventRecorder, adminHeavy } from '../helpers/model-library.ts';
 
 /**
@@ -28,49 +27,7 @@ let slowFirstChunk = true;
 let phase = 1;
 const served = new Map<string, number>();
 const files = new Map<string, Buffer>();
-let http404Server: http.Server;
-
-function startOriginServer(): Promise<http.Server> {
-  const server = http.createServer((request, response) => {
-    const name = (request.url ?? '/').slice(1);
-    const body = files.get(name);
-    if (!body) {
-      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
-    }
-    const range = /bytes=(\d+)-(\d*)/.exec(request.headers.range ?? '');
-    const start = range ? Number(range[1]) : 0;
-    const end = range?.[2] ? Number(range[2]) : body.length - 1;
-    response.writeHead(range ? 206 : 200, {
-      'content-length': end - start + 1,
-      'accept-ranges': 'bytes',
-      'content-type': 'application/octet-stream',
-      ...(range ? { 'content-range': `bytes ${start}-${end}/${body.length}` } : {}),
-    });
-    if (request.method === 'HEAD') return void response.end();
-    const part = body.subarray(start, end + 1);
-    const key = `${name}#${phase}`;
-    const count = (bytes: number) => served.set(key, (served.get(key) ?? 0) + bytes);
-    if (!(name === 'large.gguf' && slowFirstChunk && start === 0)) {
-      // Only ranged requests count: the downloader probes with a plain GET that it drops after the headers.
-      if (range) count(part.length);
-      return void response.end(part);
-    }
-    // The first chunk trickles (64 KB every 50 ms) and its last 64 KB are held back until the client goes
-    // away: it is never complete when the server stops, however slow the machine.
-    const held = part.length - 65_536;
-    let position = 0;
-    const timer = setInterval(() => {
-      if (position >= held || response.destroyed) return clearInterval(timer);
-      const slice = part.subarray(position, Math.min(position + 65_536, held));
-      position += slice.length;
-      count(slice.length);
-      response.write(slice);
-    }, 50);
-    response.on('close', () => clearInterval(timer));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
+let originServer: RangeOrigin;
 
 /** The origin is on loopback, which downloads may reach only when allowed. */
 const loopbackOrigin = { downloads: { allowPrivateNetworks: ['127.0.0.1'] } };
@@ -128,8 +85,15 @@ beforeAll(async () => {
     'page.gguf',
     Buffer.from('<html><body>Sign in to download this file</body></html>\n'.repeat(100)),
   );
-  http404Server = await startOriginServer();
-  origin = `http://127.0.0.1:${(http404Server.address() as AddressInfo).port}`;
+  originServer = await startRangeOrigin({
+    files,
+    trickles: (name, start) => name === 'large.gguf' && slowFirstChunk && start === 0,
+    // Only ranged requests count: the downloader probes with a plain GET that it drops after the headers.
+    onServed: (name, bytes, ranged) => {
+      if (ranged) served.set(`${name}#${phase}`, (served.get(`${name}#${phase}`) ?? 0) + bytes);
+    },
+  });
+  origin = originServer.url;
   dataDir = await makeDataDir();
   lmx = await startTestServer({ dataDir, contextSize: 256, parallel: 1, ...adminHeavy, ...loopbackOrigin });
   events = await recordEvents(lmx.url, lmx.adminKey);
@@ -137,8 +101,7 @@ beforeAll(async () => {
 afterAll(async () => {
   events?.close();
   await lmx?.stop();
-  http404Server?.closeAllConnections();
-  http404Server?.close();
+  originServer?.close();
 });
 
 describe('downloads', () => {

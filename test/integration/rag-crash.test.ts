@@ -3,15 +3,11 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
 import { adminCall, adminHeavyEnv } from '../helpers/model-library.ts';
+import { equalChunksDocument } from '../helpers/rag-documents.ts';
 import { makeDataDir, smallServerArgs, spawnServer, type ServerProcess } from '../helpers/server.ts';
 
 const ADMIN_KEY = 'lmx-test-admin-key-0123456789';
 const MAX_DOCUMENTS = 40;
-
-/** Words of equal width, so every document is cut into the same number of chunks. */
-function documentText(seed: number): string {
-  return Array.from({ length: 150 }, (_, k) => `w${String((k * 7 + seed) % 90).padStart(2, '0')}`).join(' ');
-}
 
 // A real `lmx serve` killed with SIGKILL while documents are being ingested, then started again on the
 // same data dir: every acknowledged document is there whole, and the one cut short is whole or absent.
@@ -43,7 +39,7 @@ describe('RAG store under kill -9', () => {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         // Seeds repeat every 90 documents; fewer are sent.
-        body: JSON.stringify({ documents: [{ id: `doc-${index}`, text: documentText(index % 90) }] }),
+        body: JSON.stringify({ documents: [{ id: `doc-${index}`, text: equalChunksDocument(index % 90) }] }),
       });
     const acknowledged = new Map<string, number>();
     const sent: string[] = [];
@@ -84,7 +80,7 @@ describe('RAG store under kill -9', () => {
     }
     // The store still takes writes and answers queries after the crash.
     expect((await ingest(server.url, 77)).status).toBe(201);
-    const firstChunk = documentText(77).slice(0, documentText(77).lastIndexOf(' ', 60));
+    const firstChunk = equalChunksDocument(77).slice(0, equalChunksDocument(77).lastIndexOf(' ', 60));
     const query = await adminCall(server.url, ADMIN_KEY, 'POST', '/v1/rag/docs/query', {
       query: firstChunk,
       top_k: 1,
