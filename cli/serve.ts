@@ -65,20 +65,12 @@ async function serve(flags: ServeFlags): Promise<void> {
   const logger = createLogger({ level: config.logLevel, dataDir: config.dataDir, stderr: true });
   // Imported only now: a configuration error is reported without loading the inference engine.
   const { LmxServer } = await import('../server/server.ts');
-  const { DataDirLockedError, DataDirUnwritableError } =
-    await import('../server/persistence/data-dir-lock.ts');
+  const { startFailureExitCode } = await import('../server/hosts/start-failure.ts');
   let server;
   try {
     server = await LmxServer.start(config, logger);
   } catch (error) {
-    const code =
-      error instanceof DataDirLockedError
-        ? EXIT.dataDirLocked
-        : error instanceof DataDirUnwritableError
-          ? EXIT.dataDirUnwritable
-          : error instanceof ConfigError
-            ? EXIT.config
-            : undefined;
+    const code = startFailureExitCode(error);
     if (code === undefined) throw error;
     process.stderr.write(`lmx: ${(error as Error).message}\n`);
     process.exit(code);

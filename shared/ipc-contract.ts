@@ -25,6 +25,7 @@ export type AlertKind =
   | 'safe_mode'
   | 'download'
   | 'crash_loop'
+  | 'start_failed'
   | 'model_crash'
   | 'disk';
 

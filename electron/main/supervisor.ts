@@ -6,6 +6,7 @@ import type {
   ServerToMain,
   SupervisorStatus,
 } from '../../shared/ipc-contract.ts';
+import { EXIT } from '../../shared/exit-codes.ts';
 import { loopbackUrl, networkUrl } from './server-address.ts';
 import { ServerOutputTail, describeExit } from './server-output.ts';
 import type { ForkServer, ServerProcessHandle } from './server-process.ts';
@@ -318,15 +319,21 @@ export class ServerSupervisor {
     if (now - running.startedAt >= this.#options.stableAfterMs) this.#backoffAttempt = 0;
     this.#crashTimes = [...this.#crashTimes.filter((at) => now - at < this.#options.crashWindowMs), now];
 
+    if (signal === undefined && USER_MUST_FIX.has(code)) {
+      // A restart would end the same way until the user acts (shared/exit-codes.ts).
+      this.#setStatus('failed');
+      this.#raise('start_failed', `The LMX server cannot start: ${lastError}`);
+      return;
+    }
     if (running.safeMode) {
       this.#setStatus('failed');
-      this.#raise('critical', `The LMX server keeps crashing, even in safe mode. Last error: ${lastError}`);
+      this.#raise('crash_loop', `The LMX server keeps crashing, even in safe mode. Last error: ${lastError}`);
       return;
     }
     if (this.#crashTimes.length >= this.#options.crashLimit && !this.#safeModeUsed) {
       this.#safeModeUsed = true;
       this.#raise(
-        'critical',
+        'crash_loop',
         `The LMX server crashed ${this.#crashTimes.length} times within ${Math.round(this.#options.crashWindowMs / 1000)} s; ` +
           `it was restarted once in safe mode (no models restored). Last error: ${lastError}`,
       );
@@ -349,12 +356,13 @@ export class ServerSupervisor {
     }, delayMs);
   }
 
-  #raise(severity: Alert['severity'], message: string): void {
+  /** A critical alert from the supervisor itself. */
+  #raise(kind: 'crash_loop' | 'start_failed', message: string): void {
     const at = new Date(this.#now());
     this.#emit('alert', {
-      id: `crash-loop-${at.getTime()}`,
-      severity,
-      kind: 'crash_loop',
+      id: `${kind.replace('_', '-')}-${at.getTime()}`,
+      severity: 'critical',
+      kind,
       message,
       at: at.toISOString(),
     });
@@ -376,6 +384,9 @@ export class ServerSupervisor {
     }
   }
 }
+
+/** Exits that say the configuration or the data dir is wrong: not crashes, and not retried. */
+const USER_MUST_FIX = new Set<number>([EXIT.config, EXIT.dataDirLocked, EXIT.dataDirUnwritable]);
 
 const serverStates = new Set(['starting', 'ready', 'draining', 'stopped']);
 

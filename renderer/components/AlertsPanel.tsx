@@ -12,6 +12,7 @@ const KIND_TITLE: Record<Alert['kind'], string> = {
   safe_mode: 'Safe mode',
   download: 'Download problem',
   crash_loop: 'Repeated crashes',
+  start_failed: 'The server cannot start',
   model_crash: 'A model crashed the server',
   disk: 'Disk full or read-only',
 };

@@ -14,6 +14,7 @@ import type { LmxServer } from '../server.ts';
 import { hostSignals } from '../runtime/host-signals.ts';
 import { createLogger } from '../telemetry/logger.ts';
 import { parseMainMessage } from './app-messages.ts';
+import { startFailureExitCode } from './start-failure.ts';
 import { EXIT } from '../../shared/exit-codes.ts';
 
 /** The part of a message port this process uses. */
@@ -184,7 +185,17 @@ async function main(): Promise<void> {
 
   // Loaded only now, so a configuration error is reported (and the app told) before the engine's import cost.
   const { LmxServer } = await import('../server.ts');
-  const started = await LmxServer.start(config, logger);
+  let started: LmxServer;
+  try {
+    started = await LmxServer.start(config, logger);
+  } catch (error) {
+    const code = startFailureExitCode(error);
+    if (code === undefined) throw error;
+    // One line the supervisor shows in its alert (the last stderr line), and the code that says why.
+    process.stderr.write(`lmx: ${(error as Error).message}\n`);
+    logger.flush();
+    process.exit(code);
+  }
   server = started;
   if (init?.safeMode && !started.lifecycle.safeMode) {
     started.lifecycle.safeMode = { reason: init.safeModeReason ?? 'the app started the server in safe mode' };
