@@ -1,8 +1,8 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
-import writeFileAtomic from 'write-file-atomic';
+import { JsonFileWriter } from './json-file-writer.ts';
 
 /**
  * Model files on trial. Native code can still die on a file that passed every check LMX can make in
@@ -42,14 +42,15 @@ export function modelTrialsFile(dataDir: string): string {
 
 export class ModelTrials {
   #trials: Trials;
-  #writing: Promise<void> = Promise.resolve();
+  readonly #file: JsonFileWriter;
 
   private constructor(
     readonly dataDir: string,
     trials: Trials,
-    private readonly onWriteError: (problem: string) => void,
+    onWriteError: (problem: string) => void,
   ) {
     this.#trials = trials;
+    this.#file = new JsonFileWriter(modelTrialsFile(dataDir), onWriteError);
   }
 
   /**
@@ -112,19 +113,9 @@ export class ModelTrials {
     return { passed: () => settle(true), ended: () => settle(false) };
   }
 
-  /** Atomic, serialized writes; a data dir that cannot be written leaves the guard in memory only. */
+  /** A data dir that cannot be written leaves the guard in memory only. */
   #save(): Promise<void> {
-    const text = JSON.stringify(this.#trials, null, 2) + '\n';
-    const write = this.#writing.then(async () => {
-      try {
-        await mkdir(this.dataDir, { recursive: true });
-        await writeFileAtomic(modelTrialsFile(this.dataDir), text, { fsync: true });
-      } catch (error) {
-        this.onWriteError(`cannot write ${modelTrialsFile(this.dataDir)}: ${(error as Error).message}`);
-      }
-    });
-    this.#writing = write;
-    return write;
+    return this.#file.write(this.#trials);
   }
 }
 

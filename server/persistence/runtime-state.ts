@@ -1,9 +1,9 @@
-import { mkdir, readFile, rename } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { modelKinds } from '../../shared/admin-api.ts';
 import path from 'node:path';
 import Type, { type Static } from 'typebox';
 import Value from 'typebox/value';
-import writeFileAtomic from 'write-file-atomic';
+import { JsonFileWriter } from './json-file-writer.ts';
 
 /** A model that was loaded, with the options it was loaded with, so a restart can bring it back. */
 const PersistedModel = Type.Object({
@@ -73,20 +73,20 @@ export async function readRuntimeState(dataDir: string, now = new Date()): Promi
 
 /**
  * The current run's state on disk. Every write is atomic (temp file, fsync, rename), so a crash at any
- * instant leaves the old or the new file, never a torn one. Writes are serialized and coalesced. A data
- * dir that cannot be written (read-only, full) is reported through `writeError` and the server goes on.
+ * instant leaves the old or the new file, never a torn one (JsonFileWriter). A data dir that cannot be
+ * written (read-only, full) is reported through `writeError` and the server goes on.
  */
 export class RuntimeStateStore {
   #state: RuntimeState;
-  #writing: Promise<void> = Promise.resolve();
-  #writeError: string | null = null;
+  readonly #file: JsonFileWriter;
 
   constructor(
     readonly dataDir: string,
     initial: RuntimeState,
-    private readonly onWriteError: (problem: string) => void = () => {},
+    onWriteError: (problem: string) => void = () => {},
   ) {
     this.#state = structuredClone(initial);
+    this.#file = new JsonFileWriter(runtimeStateFile(dataDir), onWriteError);
   }
 
   get state(): Readonly<RuntimeState> {
@@ -95,27 +95,12 @@ export class RuntimeStateStore {
 
   /** Null while the file can be written; otherwise why the last write failed. */
   get writeError(): string | null {
-    return this.#writeError;
+    return this.#file.writeError;
   }
 
   /** Applies a change and writes the file; resolves once this change (or a later one) is on disk. */
   update(change: (state: RuntimeState) => void): Promise<void> {
     change(this.#state);
-    const snapshot = JSON.stringify(this.#state, null, 2) + '\n';
-    const write = this.#writing.then(() => this.#write(snapshot));
-    this.#writing = write;
-    return write;
-  }
-
-  async #write(text: string): Promise<void> {
-    try {
-      await mkdir(this.dataDir, { recursive: true });
-      await writeFileAtomic(runtimeStateFile(this.dataDir), text, { fsync: true });
-      this.#writeError = null;
-    } catch (error) {
-      const problem = `cannot write ${runtimeStateFile(this.dataDir)}: ${(error as Error).message}`;
-      if (this.#writeError !== problem) this.onWriteError(problem);
-      this.#writeError = problem;
-    }
+    return this.#file.write(this.#state);
   }
 }
