@@ -166,7 +166,11 @@ export class Engine {
    * this engine's backend, the request's GPU layers and the thread policy's count (1 where the policy leaves
    * the count to node-llama-cpp: a few tokens need no more). Never throws for the file's sake.
    */
-  async probeFirstLoad(request: ModelFileLoad, timeoutMs: number): Promise<ProbeVerdict> {
+  async probeFirstLoad(
+    request: ModelFileLoad,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<ProbeVerdict> {
     await validateGgufFile(request.path);
     const { backend } = this.runtime;
     return probeModelFile(
@@ -179,8 +183,8 @@ export class Engine {
         batchSize: this.settings.batchSize || undefined,
         kind: request.kind,
       },
-      timeoutMs,
-      this.logger,
+      { timeoutMs, signal },
+      this.logger.child({ model: request.id }),
     );
   }
 

@@ -53,9 +53,13 @@ function probeEntry(): { module: string; execArgv: string[] } {
   return { module: path.join(import.meta.dirname, 'model-probe-child.ts'), execArgv: ['--import', tsx] };
 }
 
+/**
+ * `signal` kills the probe (the server is stopping); its verdict then says nothing about the file. `logger`
+ * names the model (the verdict, the duration and the end of the child's stderr are logged).
+ */
 export function probeModelFile(
   request: ProbeRequest,
-  timeoutMs: number,
+  { timeoutMs, signal }: { timeoutMs: number; signal?: AbortSignal },
   logger: Logger,
 ): Promise<ProbeVerdict> {
   const { module, execArgv } = probeEntry();
@@ -83,22 +87,32 @@ export function probeModelFile(
     timedOut = true;
     child.kill('SIGKILL');
   }, timeoutMs);
+  const stop = () => child.kill('SIGKILL');
+  signal?.addEventListener('abort', stop, { once: true });
+  const startedAt = performance.now();
+  let settled = false;
   return new Promise((resolve) => {
     const settle = (verdict: ProbeVerdict) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      const log = { model: request.path, verdict, stderr: stderr.toString('utf8').trim() || undefined };
-      if (verdict.survived === true) logger.debug(log, 'model probe finished');
+      signal?.removeEventListener('abort', stop);
+      const log = {
+        verdict,
+        probeMs: Math.round(performance.now() - startedAt),
+        stderr: stderr.toString('utf8').trim() || undefined,
+      };
+      if (verdict.survived === true) logger.info(log, 'model probe passed');
       else logger.error(log, 'model probe failed');
       resolve(verdict);
     };
     child.on('error', (cause) => settle({ survived: undefined, how: cause.message }));
-    child.on('exit', (code, signal) => {
+    child.on('exit', (code, exitSignal) => {
       const how = timedOut
         ? `timed out after ${Math.round(timeoutMs / 1000)} s`
-        : signal
-          ? signal
-          : `exit code ${code}`;
-      if (!timedOut && code === 0 && (done || error !== undefined)) settle({ survived: true, error });
+        : (exitSignal ?? `exit code ${code}`);
+      if (signal?.aborted) settle({ survived: undefined, how: 'stopped: the server is stopping' });
+      else if (!timedOut && code === 0 && (done || error !== undefined)) settle({ survived: true, error });
       else if (phase === undefined) settle({ survived: undefined, how: `the probe did not start (${how})` });
       else settle({ survived: false, phase, how });
     });

@@ -77,6 +77,8 @@ export class ModelManager {
   #jitWaiting = 0;
   #ttlTimer: NodeJS.Timeout | undefined;
   #disposed = false;
+  /** Aborted by dispose(): a probe process still running is killed (a hanging one would hold the stop). */
+  readonly #stopping = new AbortController();
 
   constructor(private readonly options: ModelManagerOptions) {
     this.#ttlTimer = setInterval(() => void this.#unloadExpired(), 1000);
@@ -297,6 +299,7 @@ export class ModelManager {
   /** Unloads everything (server stop); the persisted loaded set stays, so the next start restores it. */
   async dispose(): Promise<void> {
     this.#disposed = true;
+    this.#stopping.abort();
     clearInterval(this.#ttlTimer);
     await Promise.allSettled([...this.#records.values()].map((record) => record.loading));
     for (const [id, record] of this.#records) {
@@ -392,7 +395,13 @@ export class ModelManager {
 
   /** A file on trial is first loaded by a probe process; one that kills it is refused and never loaded here. */
   async #probe(model: LibraryModel, request: ModelFileLoad, trial: Trial): Promise<void> {
-    const verdict = await this.options.engine.probeFirstLoad(request, this.options.config.models.probeTimeoutMs);
+    const verdict = await this.options.engine.probeFirstLoad(
+      request,
+      this.options.config.models.probeTimeoutMs,
+      this.#stopping.signal,
+    );
+    if (this.#stopping.signal.aborted)
+      throw new ModelUnavailableError('The server is stopping.', 'server_stopping');
     if (verdict.survived === undefined) {
       // Nothing is known about the file; the trial still guards the load that follows.
       this.options.logger.error({ model: model.id, why: verdict.how }, 'model probe could not run');
