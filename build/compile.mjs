@@ -17,9 +17,13 @@ const repoRoot = path.resolve(import.meta.dirname, '..');
  * generator, autocannon).
  */
 export const builds = {
-  'dist/cli': { lmx: 'cli/main.ts' }, // bin/lmx.js runs it
+  'dist/cli': {
+    lmx: 'cli/main.ts', // bin/lmx.js runs it
+    'model-probe': 'server/engine/model-probe-child.ts', // forked by the server beside it (model-probe.ts)
+  },
   'dist/main': {
     'utility-process': 'server/hosts/utility-process.ts', // the server as the app's utility process
+    'model-probe': 'server/engine/model-probe-child.ts', // forked by the server beside it (model-probe.ts)
     'electron-main': 'electron/main/index.ts', // the app's main process (its package.json "main")
   },
 };

@@ -167,7 +167,16 @@ export const ConfigSchema = Type.Object(
       { default: {}, additionalProperties: false },
     ),
     models: Type.Object(
-      { ttlSeconds: Type.Integer({ ...NonNegativeInt, default: 0 }) },
+      {
+        ttlSeconds: Type.Integer({ ...NonNegativeInt, default: 0 }),
+        /**
+         * Before a file's first load on this data dir, load it and run a few tokens in a short-lived child
+         * process: a file that kills it natively is refused instead of killing the server (engine/model-probe.ts).
+         */
+        probeFirstLoad: Type.Boolean({ default: true }),
+        /** How long that probe may take before the file is refused as hanging. */
+        probeTimeoutMs: Type.Integer({ ...Millis, default: 300_000 }),
+      },
       { default: {}, additionalProperties: false },
     ),
     crashLoop: Type.Object(

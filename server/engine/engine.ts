@@ -9,6 +9,7 @@ import { validateGgufFile } from './gguf-validate.ts';
 import { readModelFileInfo, type ModelFileInfo } from './gguf.ts';
 import { createLlamaRuntime, type AddonInfo, type Backend, type LlamaRuntime } from './llama.ts';
 import { LoadedModel, type LoadOptions, type ModelContexts } from './loaded-model.ts';
+import { probeModelFile, type ProbeVerdict } from './model-probe.ts';
 import {
   calibrateThreads,
   chooseThreads,
@@ -158,6 +159,33 @@ export class Engine {
       await model.dispose();
       throw error;
     }
+  }
+
+  /**
+   * Tries the first load and a few tokens of inference of a file in a child process (model-probe.ts), with
+   * this engine's backend, the request's GPU layers and the thread policy's count (1 where the policy leaves
+   * the count to node-llama-cpp: a few tokens need no more). Never throws for the file's sake.
+   */
+  async probeFirstLoad(
+    request: ModelFileLoad,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<ProbeVerdict> {
+    await validateGgufFile(request.path);
+    const { backend } = this.runtime;
+    return probeModelFile(
+      {
+        path: request.path,
+        gpu: backend === 'cpu' ? 'off' : backend,
+        gpuLayers: request.gpuLayers,
+        threads: this.threadChoice.threads ?? 1,
+        batchThreads: this.threadChoice.batchThreads,
+        batchSize: this.settings.batchSize || undefined,
+        kind: request.kind,
+      },
+      { timeoutMs, signal },
+      this.logger.child({ model: request.id }),
+    );
   }
 
   async #threadsFor(request: ModelFileLoad, model: LlamaModel): Promise<ThreadChoice> {

@@ -10,9 +10,9 @@ import type {
 } from '../../shared/admin-api.ts';
 import type { EventBus } from '../runtime/events.ts';
 import type { ModelCounts } from '../runtime/lifecycle.ts';
-import type { ModelTrials } from '../persistence/model-trials.ts';
+import type { ModelTrials, Trial } from '../persistence/model-trials.ts';
 import type { PersistedModel } from '../persistence/runtime-state.ts';
-import { InsufficientMemoryError, type Engine } from '../engine/engine.ts';
+import { InsufficientMemoryError, type Engine, type ModelFileLoad } from '../engine/engine.ts';
 import { AdmissionQueue } from '../resilience/admission-queue.ts';
 import { ModelKindError, type LoadedModel } from '../engine/loaded-model.ts';
 import type { LibraryModel, ModelLibrary } from './library.ts';
@@ -77,6 +77,8 @@ export class ModelManager {
   #jitWaiting = 0;
   #ttlTimer: NodeJS.Timeout | undefined;
   #disposed = false;
+  /** Aborted by dispose(): a probe process still running is killed (a hanging one would hold the stop). */
+  readonly #stopping = new AbortController();
 
   constructor(private readonly options: ModelManagerOptions) {
     this.#ttlTimer = setInterval(() => void this.#unloadExpired(), 1000);
@@ -297,6 +299,7 @@ export class ModelManager {
   /** Unloads everything (server stop); the persisted loaded set stays, so the next start restores it. */
   async dispose(): Promise<void> {
     this.#disposed = true;
+    this.#stopping.abort();
     clearInterval(this.#ttlTimer);
     await Promise.allSettled([...this.#records.values()].map((record) => record.loading));
     for (const [id, record] of this.#records) {
@@ -356,19 +359,22 @@ export class ModelManager {
       await this.#unloadLocked(id, 'evicted');
     }
     let loaded: LoadedModel;
+    const request = {
+      id: model.id,
+      path: model.path,
+      contextSize: shape.contextSize,
+      parallel: shape.parallel,
+      gpuLayers: shape.gpuLayers,
+      kind,
+      admission: new AdmissionQueue({ ...config.queue, concurrency: shape.parallel }),
+    };
     const trial = await trials.begin(file, 'load');
     try {
-      loaded = await engine.loadModel({
-        id: model.id,
-        path: model.path,
-        contextSize: shape.contextSize,
-        parallel: shape.parallel,
-        gpuLayers: shape.gpuLayers,
-        kind,
-        admission: new AdmissionQueue({ ...config.queue, concurrency: shape.parallel }),
-      });
+      if (trial && config.models.probeFirstLoad) await this.#probe(model, request, trial);
+      loaded = await engine.loadModel(request);
     } catch (error) {
       await trial?.ended();
+      if (error instanceof ModelLoadError) throw error;
       if (error instanceof InsufficientMemoryError)
         throw new ModelMemoryError(model.id, totalBytes(need), 0, []);
       throw new ModelLoadError(model.id, (error as Error).message);
@@ -385,6 +391,34 @@ export class ModelManager {
     this.#publish(model.id, record);
     await this.#loadedSetChanged();
     return loaded;
+  }
+
+  /** A file on trial is first loaded by a probe process; one that kills it is refused and never loaded here. */
+  async #probe(model: LibraryModel, request: ModelFileLoad, trial: Trial): Promise<void> {
+    const verdict = await this.options.engine.probeFirstLoad(
+      request,
+      this.options.config.models.probeTimeoutMs,
+      this.#stopping.signal,
+    );
+    if (this.#stopping.signal.aborted)
+      throw new ModelUnavailableError('The server is stopping.', 'server_stopping');
+    if (verdict.survived === undefined) {
+      // Nothing is known about the file; the trial still guards the load that follows.
+      this.options.logger.error({ model: model.id, why: verdict.how }, 'model probe could not run');
+      return;
+    }
+    if (verdict.survived) return;
+    await trial.crashedProbe(verdict.phase, verdict.how);
+    this.options.logger.error({ model: model.id, ...verdict }, 'a model file crashed its probe process');
+    this.options.events.alert(
+      'model_crash',
+      'critical',
+      `'${model.id}' crashed a probe process (${verdict.how}) during its first ${verdict.phase}: it is refused, not restored or loaded just in time until an admin loads it again.`,
+    );
+    throw new ModelLoadError(
+      model.id,
+      this.options.trials.crashReason({ path: model.path, sizeBytes: model.sizeBytes }) ?? verdict.how,
+    );
   }
 
   #unload(id: string, why: string, serialized = true): Promise<void> {

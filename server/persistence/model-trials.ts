@@ -21,7 +21,11 @@ const TrialsSchema = Type.Object({
   version: Type.Literal(1),
   passed: Type.Record(Type.String(), Type.Array(Phase)),
   underWay: Type.Record(Type.String(), Phase),
-  crashed: Type.Record(Type.String(), Type.Object({ phase: Phase, at: Type.String() })),
+  crashed: Type.Record(
+    Type.String(),
+    // `probe`: how the probe process died (a signal, an exit code, a timeout) when the server itself did not.
+    Type.Object({ phase: Phase, at: Type.String(), probe: Type.Optional(Type.String()) }),
+  ),
 });
 type Trials = Static<typeof TrialsSchema>;
 
@@ -30,10 +34,14 @@ export interface ModelFile {
   sizeBytes: number;
 }
 
-/** One trial under way: `passed` once the native work survived, `ended` when it stopped short of proving it. */
+/**
+ * One trial under way: `passed` once the native work survived, `ended` when it stopped short of proving it,
+ * `crashedProbe` when it killed the probe process that tried it first (engine/model-probe.ts).
+ */
 export interface Trial {
   passed(): Promise<void>;
   ended(): Promise<void>;
+  crashedProbe(phase: TrialPhase, how: string): Promise<void>;
 }
 
 export function modelTrialsFile(dataDir: string): string {
@@ -83,9 +91,9 @@ export class ModelTrials {
   /** Why this file may not be loaded without an explicit admin load, or undefined. */
   crashReason(file: ModelFile): string | undefined {
     const crash = this.#trials.crashed[key(file)];
-    return crash
-      ? `it crashed the server during its first ${crash.phase} (${crash.at}); load it with POST /admin/models/load to try again`
-      : undefined;
+    if (!crash) return undefined;
+    const what = crash.probe ? `a probe process (${crash.probe})` : 'the server';
+    return `it crashed ${what} during its first ${crash.phase} (${crash.at}); load it with POST /admin/models/load to try again`;
   }
 
   /** An explicit admin load: the file is on trial again. */
@@ -103,14 +111,20 @@ export class ModelTrials {
     this.#trials.underWay[name] = phase;
     await this.#save();
     let settled = false;
-    const settle = async (passed: boolean) => {
+    const settle = async (passed: boolean, crash?: Trials['crashed'][string]) => {
       if (settled) return;
       settled = true;
       if (this.#trials.underWay[name] === phase) delete this.#trials.underWay[name];
       if (passed) this.#trials.passed[name] = [...new Set([...(this.#trials.passed[name] ?? []), phase])];
+      if (crash) this.#trials.crashed[name] = crash;
       await this.#save();
     };
-    return { passed: () => settle(true), ended: () => settle(false) };
+    return {
+      passed: () => settle(true),
+      ended: () => settle(false),
+      crashedProbe: (crashPhase, how) =>
+        settle(false, { phase: crashPhase, at: new Date().toISOString(), probe: how }),
+    };
   }
 
   /** A data dir that cannot be written leaves the guard in memory only. */

@@ -24,6 +24,8 @@ export function testConfigLayer(dataDir: string): Record<string, unknown> {
     contextSize: 512,
     // A shared 2-core machine stalls now and then; only the shedding tests turn this on.
     shedding: { maxEventLoopDelayMs: 0 },
+    // A probe process per first load costs seconds through tsx; spawned servers (smallServerArgs) keep it on.
+    models: { probeFirstLoad: false },
   };
 }
 

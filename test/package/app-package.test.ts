@@ -270,7 +270,13 @@ describe('the packaged Mac app (electron-builder --mac dir --arm64, copied out o
         fork: forkWithNode,
         initPayload: async () => ({
           adminKey: 'lmx-package-test-admin-key',
-          config: { ...testConfigLayer(dataDir), logLevel: 'info', startupModels: [await testModelPath()] },
+          config: {
+            ...testConfigLayer(dataDir),
+            logLevel: 'info',
+            startupModels: [await testModelPath()],
+            // The first load runs in the copy's own probe process (dist/main/model-probe.js).
+            models: { probeFirstLoad: true },
+          },
         }),
         log: { info: () => {}, warn: () => {}, error: () => {} },
       },
@@ -301,6 +307,7 @@ describe('the packaged Mac app (electron-builder --mac dir --arm64, copied out o
       expect(typeof body.choices[0]!.message.content).toBe('string');
       // Served by the compiled code in the copy, not by the repository's sources.
       expect(output.join('\n')).not.toContain(repoRoot);
+      expect(output.join('\n')).toContain('model probe passed');
       await supervisor.quit();
       expect(exits).toEqual([0]);
       expect(messages.filter((m) => m.type === 'state').map((m) => (m as { state: string }).state)).toEqual([
