@@ -12,6 +12,8 @@ export interface SettingsForm {
   maxQueued: string;
   queueTimeoutSeconds: string;
   ttlSeconds: string;
+  failureThreshold: string;
+  resetTimeoutMs: string;
 }
 
 export const RESTART_WORDS: Record<string, string> = {
@@ -32,6 +34,8 @@ export function formFromConfig(config: ServerConfig): SettingsForm {
     maxQueued: String(config.queue.maxQueued),
     queueTimeoutSeconds: String(config.queue.timeoutMs / 1000),
     ttlSeconds: String(config.models.ttlSeconds),
+    failureThreshold: String(config.helperBreaker.failureThreshold),
+    resetTimeoutMs: String(config.helperBreaker.resetTimeoutMs),
   };
 }
 
@@ -94,5 +98,14 @@ export function patchFromForm(config: ServerConfig, form: SettingsForm): PatchRe
   const ttl = wholeNumber(form.ttlSeconds, 'ttlSeconds', 'Idle unload time', 0);
   if (typeof ttl !== 'number') return ttl;
   if (ttl !== config.models.ttlSeconds) patch.models = { ttlSeconds: ttl };
+
+  const threshold = wholeNumber(form.failureThreshold, 'failureThreshold', 'Failures before open', 1);
+  if (typeof threshold !== 'number') return threshold;
+  const reset = wholeNumber(form.resetTimeoutMs, 'resetTimeoutMs', 'Half-open after', 1, 86_400_000);
+  if (typeof reset !== 'number') return reset;
+  const breaker: Partial<ServerConfig['helperBreaker']> = {};
+  if (threshold !== config.helperBreaker.failureThreshold) breaker.failureThreshold = threshold;
+  if (reset !== config.helperBreaker.resetTimeoutMs) breaker.resetTimeoutMs = reset;
+  if (Object.keys(breaker).length > 0) patch.helperBreaker = breaker;
   return { patch };
 }

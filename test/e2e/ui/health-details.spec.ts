@@ -99,3 +99,28 @@ test('the Health tab shows the RAG store with a collection’s counts', async ({
   expect(await seriousViolations(page), 'axe with the RAG store').toEqual([]);
   expect(problems).toEqual([]);
 });
+
+test('the Settings tab shows the helpers and sets the breaker numbers on the running server', async ({
+  page,
+}) => {
+  const problems = watchPageErrors(page);
+  await signIn(page, server);
+  await page.getByRole('tab', { name: 'Settings' }).click();
+  await expect(page.getByText(/^Configured: h1\./)).toBeVisible();
+  const failures = page.getByLabel("Failures before a helper's circuit opens");
+  await expect(failures).toHaveValue(String(FAILURE_THRESHOLD));
+  await failures.fill('5');
+  await page.getByLabel('Half-open after (milliseconds)').fill('45000');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved' })).toHaveText('Saved.');
+  // Applied without a restart: the helper's breaker in deep health has the new numbers.
+  const health = (await (await server.admin('/admin/health')).json()) as {
+    components: { name: string; details: Record<string, unknown> }[];
+  };
+  expect(health.components.find((component) => component.name === 'helper:h1')?.details).toMatchObject({
+    failureThreshold: 5,
+    resetTimeoutMs: 45_000,
+  });
+  expect(await seriousViolations(page), 'axe on the Settings tab').toEqual([]);
+  expect(problems).toEqual([]);
+});
