@@ -53,7 +53,7 @@ function HelperRow({ component }: { component: HealthComponent }) {
       </div>
       <dl className="figures">
         {url && (
-          <div>
+          <div className="figure-wide">
             <dt>Address</dt>
             <dd>{new URL(url).host}</dd>
           </div>
