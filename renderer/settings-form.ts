@@ -12,6 +12,8 @@ export interface SettingsForm {
   maxQueued: string;
   queueTimeoutSeconds: string;
   ttlSeconds: string;
+  failureThreshold: string;
+  resetTimeoutMs: string;
 }
 
 export const RESTART_WORDS: Record<string, string> = {
@@ -32,6 +34,8 @@ export function formFromConfig(config: ServerConfig): SettingsForm {
     maxQueued: String(config.queue.maxQueued),
     queueTimeoutSeconds: String(config.queue.timeoutMs / 1000),
     ttlSeconds: String(config.models.ttlSeconds),
+    failureThreshold: String(config.helperBreaker.failureThreshold),
+    resetTimeoutMs: String(config.helperBreaker.resetTimeoutMs),
   };
 }
 
@@ -77,22 +81,32 @@ export function patchFromForm(config: ServerConfig, form: SettingsForm): PatchRe
   if (typeof inference !== 'number') return inference;
   const admin = wholeNumber(form.adminPerMinute, 'adminPerMinute', 'Admin requests per minute', 1);
   if (typeof admin !== 'number') return admin;
-  const rateLimit: Partial<ServerConfig['rateLimit']> = {};
-  if (inference !== config.rateLimit.inferencePerMinute) rateLimit.inferencePerMinute = inference;
-  if (admin !== config.rateLimit.adminPerMinute) rateLimit.adminPerMinute = admin;
-  if (Object.keys(rateLimit).length > 0) patch.rateLimit = rateLimit;
+  patch.rateLimit = changedPart(config.rateLimit, { inferencePerMinute: inference, adminPerMinute: admin });
 
   const maxQueued = wholeNumber(form.maxQueued, 'maxQueued', 'Queue length', 0);
   if (typeof maxQueued !== 'number') return maxQueued;
   const timeoutSeconds = wholeNumber(form.queueTimeoutSeconds, 'queueTimeoutSeconds', 'Queue wait', 1, 86400);
   if (typeof timeoutSeconds !== 'number') return timeoutSeconds;
-  const queue: Partial<ServerConfig['queue']> = {};
-  if (maxQueued !== config.queue.maxQueued) queue.maxQueued = maxQueued;
-  if (timeoutSeconds * 1000 !== config.queue.timeoutMs) queue.timeoutMs = timeoutSeconds * 1000;
-  if (Object.keys(queue).length > 0) patch.queue = queue;
+  patch.queue = changedPart(config.queue, { maxQueued, timeoutMs: timeoutSeconds * 1000 });
 
   const ttl = wholeNumber(form.ttlSeconds, 'ttlSeconds', 'Idle unload time', 0);
   if (typeof ttl !== 'number') return ttl;
   if (ttl !== config.models.ttlSeconds) patch.models = { ttlSeconds: ttl };
+
+  const threshold = wholeNumber(form.failureThreshold, 'failureThreshold', 'Failures before open', 1);
+  if (typeof threshold !== 'number') return threshold;
+  const reset = wholeNumber(form.resetTimeoutMs, 'resetTimeoutMs', 'Half-open after', 1, 86_400_000);
+  if (typeof reset !== 'number') return reset;
+  patch.helperBreaker = changedPart(config.helperBreaker, {
+    failureThreshold: threshold,
+    resetTimeoutMs: reset,
+  });
+  // A section without a change is undefined: JSON leaves it out of the request.
   return { patch };
+}
+
+/** The values of `next` that differ from `current`'s; undefined when none do. */
+function changedPart<T extends object>(current: T, next: Partial<T>): Partial<T> | undefined {
+  const changed = Object.entries(next).filter(([key, value]) => current[key as keyof T] !== value);
+  return changed.length > 0 ? (Object.fromEntries(changed) as Partial<T>) : undefined;
 }

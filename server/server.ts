@@ -200,6 +200,7 @@ export class LmxServer {
     parts.liveStats = startLiveStats(models, events);
     const helpers = new HelperPool(config.helpers, config.helperBreaker, events, metrics.registry);
     parts.helpers = helpers;
+    liveConfig.onChange((next) => helpers.reconfigure(next.helpers, next.helperBreaker));
     const embeddings = new EmbeddingService(models, metrics, helpers);
     const rag = await RagStore.open(path.join(config.dataDir, 'rag'), embeddings, logger);
     parts.rag = rag;

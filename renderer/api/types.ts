@@ -33,6 +33,9 @@ export interface ServerConfig {
   queue: { maxQueued: number; timeoutMs: number };
   rateLimit: { inferencePerMinute: number; adminPerMinute: number; exemptLoopback: boolean };
   models: { ttlSeconds: number };
+  /** Helper nodes (edited in config.json or with PUT /admin/config; a key shows as "[set]"). */
+  helpers: { name: string; url: string }[];
+  helperBreaker: { failureThreshold: number; resetTimeoutMs: number };
 }
 
 export interface ConfigResponse {

@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect } from 'react';
 import type { HealthComponent, HealthReport, Stats } from '../api/types.ts';
 import type { Loadable } from '../hooks/use-server.ts';
 import { Gauge } from './Gauge.tsx';
+import { HelperNodes, RagStore } from './HealthDetails.tsx';
 import { ErrorText, Panel } from './Panel.tsx';
 
 // uPlot is loaded with the chart, after the first paint.
@@ -83,6 +84,8 @@ export function HealthPanel({
           ))}
         </ul>
       )}
+      {report && <HelperNodes components={report.components} />}
+      {report && <RagStore components={report.components} />}
       {memoryFigures && <Gauge label="Memory" {...memoryFigures} />}
       {vramFigures && <Gauge label="VRAM" {...vramFigures} />}
       <dl className="figures">

@@ -158,6 +158,30 @@ export function SettingsPanel({
               onChange={(v) => set('ttlSeconds', v)}
             />
           </fieldset>
+          <fieldset>
+            <legend>Helper nodes</legend>
+            <p className="muted small-text">
+              {loaded && loaded.config.helpers.length > 0
+                ? `Configured: ${loaded.config.helpers.map((helper) => helper.name).join(', ')}.`
+                : 'None configured.'}{' '}
+              Helpers are listed in config.json (or set with PUT /admin/config); these apply at once.
+            </p>
+            <NumberField
+              id="breaker-failures"
+              label="Failures before a helper's circuit opens"
+              value={form.failureThreshold}
+              invalid={invalid('failureThreshold')}
+              onChange={(v) => set('failureThreshold', v)}
+            />
+            <NumberField
+              id="breaker-reset"
+              label="Half-open after (milliseconds)"
+              hint="An open circuit lets one trial call through after this long."
+              value={form.resetTimeoutMs}
+              invalid={invalid('resetTimeoutMs')}
+              onChange={(v) => set('resetTimeoutMs', v)}
+            />
+          </fieldset>
           {problem && (
             <p className="error-text" role="alert">
               {problem.text}

@@ -146,6 +146,8 @@ export function useServer(client: LmxClient, onUnauthorized: () => void): Server
           break;
         case 'alert':
           setAlerts((previous) => upsertById(previous, event.data));
+          // A helper's circuit changed: its health component says how.
+          if (event.data.kind === 'breaker') void refreshHealth();
           break;
         case 'stats':
           setStats((previous) => [...previous, event.data].slice(-STATS_HISTORY));

@@ -72,8 +72,17 @@ function toApiError(thrown: FastifyError | ApiError): ApiError {
   return internalError();
 }
 
+/**
+ * A value matching none of a union's branches (`anyOf`) has one issue per branch: a wrong type in most,
+ * while the branch of the right type says what is wrong with it (too many items, too long). That one.
+ */
+function telling(issues: ValidationIssue[]): ValidationIssue | undefined {
+  if (issues.at(-1)?.keyword !== 'anyOf') return issues[0];
+  return issues.find((issue) => issue.keyword !== 'type' && issue.keyword !== 'anyOf') ?? issues[0];
+}
+
 function validationError(issues: ValidationIssue[], context: string | undefined): ApiError {
-  const issue = issues[0];
+  const issue = telling(issues);
   if (!issue) return invalidRequest('The request is invalid.');
   const unknownKey =
     issue.keyword === 'additionalProperties' ? String(issue.params.additionalProperty ?? '') : '';

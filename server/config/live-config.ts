@@ -18,12 +18,16 @@ export const LIVE_KEYS: ReadonlySet<string> = new Set([
   'models.ttlSeconds',
   'crashLoop.maxStarts',
   'crashLoop.windowMs',
+  'helpers',
+  'helperBreaker.failureThreshold',
+  'helperBreaker.resetTimeoutMs',
 ]);
 
 /** Keys that locate the config itself and cannot be set through it. */
 const FIXED_KEYS = new Set(['dataDir']);
 
 const SECRET_KEYS = ['adminKey', 'apiKey'] as const;
+const REDACTED = '[set]';
 
 /**
  * The configuration in force plus edits through the admin API: validated with the one schema, written
@@ -32,6 +36,7 @@ const SECRET_KEYS = ['adminKey', 'apiKey'] as const;
  */
 export class LiveConfig {
   #current: Config;
+  readonly #listeners: ((config: Config) => void)[] = [];
 
   constructor(initial: Config) {
     this.#current = initial;
@@ -41,16 +46,23 @@ export class LiveConfig {
     return this.#current;
   }
 
-  /** The config as the admin API shows it: secrets replaced by "[set]" or null. */
+  /** Called with the new config after an update that changed something (live keys are applied there). */
+  onChange(listener: (config: Config) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** The config as the admin API shows it: secrets replaced by "[set]" or null (a helper's key: "[set]"). */
   redacted(): Layer {
     const copy = structuredClone(this.#current) as Layer;
-    for (const key of SECRET_KEYS) copy[key] = copy[key] ? '[set]' : null;
+    for (const key of SECRET_KEYS) copy[key] = copy[key] ? REDACTED : null;
+    for (const helper of copy.helpers as Layer[]) if (helper.apiKey) helper.apiKey = REDACTED;
     return copy;
   }
 
-  async update(partial: unknown): Promise<{ config: Layer; restartRequired: string[] }> {
-    if (!isPlainObject(partial))
+  async update(body: unknown): Promise<{ config: Layer; restartRequired: string[] }> {
+    if (!isPlainObject(body))
       throw invalidRequest('The body must be a JSON object of config keys.', null, 'invalid_config');
+    const partial = this.#keepRedactedHelperKeys(body);
     for (const key of Object.keys(partial)) {
       if (FIXED_KEYS.has(key)) {
         throw invalidRequest(
@@ -85,7 +97,29 @@ export class LiveConfig {
     }
     const changed = changedKeys(this.#current as unknown as Layer, next as unknown as Layer);
     this.#current = next;
+    if (changed.length > 0) for (const listener of this.#listeners) listener(next);
     return { config: this.redacted(), restartRequired: changed.filter((key) => !LIVE_KEYS.has(key)) };
+  }
+
+  /**
+   * A helpers list sent back as GET showed it has "[set]" for keys: each stands for the key the helper of
+   * that name has now (the real key is never shown, so a client cannot send it back).
+   */
+  #keepRedactedHelperKeys(partial: Layer): Layer {
+    if (!Array.isArray(partial.helpers)) return partial;
+    const helpers = partial.helpers.map((helper: unknown, index) => {
+      if (!isPlainObject(helper) || helper.apiKey !== REDACTED) return helper;
+      const apiKey = this.#current.helpers.find((current) => current.name === helper.name)?.apiKey;
+      if (!apiKey) {
+        throw invalidRequest(
+          `helpers.${index}.apiKey is "${REDACTED}", but no helper named '${String(helper.name)}' has a key to keep.`,
+          `helpers.${index}.apiKey`,
+          'invalid_config',
+        );
+      }
+      return { ...helper, apiKey };
+    });
+    return { ...partial, helpers };
   }
 }
 

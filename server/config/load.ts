@@ -72,7 +72,18 @@ export function validateConfig(candidate: Layer, sources = new Map<string, strin
     const key = errorKey(first.instancePath, first.params);
     throw new ConfigError(key, first.message, sources.get(key));
   }
-  return deepFreeze(withDefaults as Config);
+  const config = withDefaults as Config;
+  // A helper's name labels its metrics and health component: two of one name could not be told apart.
+  const names = config.helpers.map((helper) => helper.name);
+  const repeated = names.findIndex((name, index) => names.indexOf(name) !== index);
+  if (repeated !== -1) {
+    throw new ConfigError(
+      `helpers.${repeated}.name`,
+      `the name '${names[repeated]}' is taken by another helper`,
+      sources.get('helpers'),
+    );
+  }
+  return deepFreeze(config);
 }
 
 function errorKey(instancePath: string, params: unknown): string {

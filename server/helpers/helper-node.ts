@@ -44,12 +44,13 @@ export class HelperNode {
   /** Calls under way: the least busy helper is tried first. */
   outstanding = 0;
   #consecutiveFailures = 0;
+  #lastError: { message: string; at: string } | null = null;
   #openedAt = 0;
   readonly #breaker: CircuitBreaker<[HelperCall], unknown>;
 
   constructor(
     readonly settings: HelperSettings,
-    private readonly breakerSettings: BreakerSettings,
+    readonly breakerSettings: BreakerSettings,
     private readonly observer: HelperObserver,
   ) {
     this.#breaker = new CircuitBreaker((call: HelperCall) => this.#post(call), {
@@ -63,6 +64,7 @@ export class HelperNode {
     this.#breaker.on('failure', (error: unknown) => {
       if (!(error instanceof HelperFailedError)) return;
       this.#consecutiveFailures++;
+      this.#lastError = { message: error.message, at: new Date().toISOString() };
       if (this.#consecutiveFailures >= breakerSettings.failureThreshold) this.#breaker.open();
     });
     this.#breaker.on('open', () => {
@@ -83,6 +85,16 @@ export class HelperNode {
   get state(): CircuitState {
     if (this.#breaker.opened) return 'open';
     return this.#breaker.halfOpen ? 'half_open' : 'closed';
+  }
+
+  /** Failures (network error, timeout, 5xx, bad answer) since the last success. */
+  get consecutiveFailures(): number {
+    return this.#consecutiveFailures;
+  }
+
+  /** The last failure that counted against the helper, kept after it recovers. */
+  get lastError(): { message: string; at: string } | null {
+    return this.#lastError;
   }
 
   /** Whether a call now would be let through (closed, or half-open for a trial). */

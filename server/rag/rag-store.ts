@@ -72,6 +72,8 @@ export interface StoreStatus {
   chunks: number;
   sizeBytes: number;
   lastWriteAt: string | null;
+  /** Each collection's name, embedding model and counts. */
+  byCollection: { name: string; model: string; documents: number; chunks: number }[];
 }
 
 interface Collection {
@@ -302,6 +304,12 @@ export class RagStore {
       chunks: collections.reduce((sum, collection) => sum + collection.chunks, 0),
       sizeBytes: await directorySize(this.directory),
       lastWriteAt: lastWrite > 0 ? new Date(lastWrite).toISOString() : null,
+      byCollection: collections.map(({ name, model, documents, chunks }) => ({
+        name,
+        model,
+        documents,
+        chunks,
+      })),
     };
   }
 

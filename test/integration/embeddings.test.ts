@@ -95,4 +95,32 @@ describe('POST /v1/embeddings', () => {
     expect(metrics).toMatch(/lmx_embedded_tokens_total\{model="embed"\} [1-9]/);
     expect(metrics).toContain('route="/v1/embeddings"');
   });
+
+  it('says which limit a request is over (inputs per request, tokens per input), not the first type tried', async () => {
+    const refusal = async (input: unknown) => {
+      const response = await fetch(`${lmx.url}/v1/embeddings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'embed', input }),
+      });
+      expect(response.status).toBe(400);
+      return ((await response.json()) as { error: { message: string; param: string } }).error;
+    };
+    expect(await refusal(Array.from({ length: 513 }, () => 'a'))).toMatchObject({
+      param: 'input',
+      message: "Invalid value for 'input': must NOT have more than 512 items.",
+    });
+    expect(await refusal([Array.from({ length: 32_769 }, () => 1)])).toMatchObject({
+      param: 'input[0]',
+      message: "Invalid value for 'input[0]': must NOT have more than 32768 items.",
+    });
+    expect(await refusal([])).toMatchObject({
+      param: 'input',
+      message: expect.stringMatching(/fewer than 1/),
+    });
+    expect(await refusal(5)).toMatchObject({
+      param: 'input',
+      message: "Invalid value for 'input': must be string.",
+    });
+  });
 });

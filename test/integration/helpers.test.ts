@@ -57,7 +57,7 @@ describe('helper nodes behind circuit breakers', () => {
   const circuit = () => metric(lmx.url, 'lmx_helper_circuit_state', 'helper="h1"');
   const helperHealth = async () => {
     const health = (await (await lmx.admin('/admin/health')).json()) as {
-      components: { name: string; status: string; details: { circuit: string } }[];
+      components: { name: string; status: string; details: Record<string, unknown> }[];
     };
     return health.components.find((component) => component.name === 'helper:h1');
   };
@@ -137,7 +137,14 @@ describe('helper nodes behind circuit breakers', () => {
     }
     expect(await helperMetric('error')).toBe(FAILURE_THRESHOLD);
     expect(await circuit()).toBe(2);
-    expect((await helperHealth())?.details.circuit).toBe('open');
+    expect((await helperHealth())?.details).toMatchObject({
+      circuit: 'open',
+      failures: FAILURE_THRESHOLD,
+      failureThreshold: FAILURE_THRESHOLD,
+      resetTimeoutMs: RESET_TIMEOUT_MS,
+      timeoutMs: 5000,
+      lastError: expect.stringMatching(/^helper h1: /),
+    });
     await events.waitFor(
       (event, data) => event === 'alert' && data.kind === 'breaker' && /open/.test(data.message),
     );
@@ -161,8 +168,66 @@ describe('helper nodes behind circuit breakers', () => {
     expect(await embed('remote-embed')).toMatchObject({ data: [{ index: 0 }, { index: 1 }] });
     expect(await circuit()).toBe(0);
     expect((await helperHealth())?.status).toBe('ok');
+    // A success clears the count; the last error stays to say what happened.
+    expect((await helperHealth())?.details).toMatchObject({ failures: 0, lastError: expect.any(String) });
     await events.waitFor(
       (event, data) => event === 'alert' && data.kind === 'breaker' && /closed/.test(data.message),
     );
   }, 120_000);
+
+  it('takes helpers and breaker numbers from PUT /admin/config at once, and refuses bad ones', async () => {
+    const put = (body: unknown) =>
+      lmx.admin('/admin/config', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const h1 = {
+      name: 'h1',
+      url: `http://127.0.0.1:${helperPort}`,
+      roles: ['embed', 'rerank'],
+      timeoutMs: 5000,
+    };
+    const bad = await put({ helperBreaker: { failureThreshold: 0 } });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({
+      error: {
+        type: 'invalid_request_error',
+        code: 'invalid_config',
+        param: 'helperBreaker.failureThreshold',
+      },
+    });
+    const repeated = await put({ helpers: [h1, { ...h1, url: 'http://127.0.0.1:9' }] });
+    expect(repeated.status).toBe(400);
+    expect(await repeated.json()).toMatchObject({ error: { param: 'helpers.1.name' } });
+
+    // A second helper on a port nothing listens on, for one model only, opening after one failure.
+    const dead = {
+      name: 'h2',
+      url: `http://127.0.0.1:${await freePort()}`,
+      roles: ['embed'],
+      models: ['ghost'],
+    };
+    const added = await put({ helpers: [dead, h1], helperBreaker: { failureThreshold: 1 } });
+    expect(added.status).toBe(200);
+    expect(await added.json()).toMatchObject({ restartRequired: [] });
+    // h1 kept its settings but the breaker's changed: it starts again, closed.
+    expect(await circuit()).toBe(0);
+    // h2 is tried first and fails once (open at once); h1, the next, does not have the model: its 404.
+    expect(await embed('ghost')).toMatchObject({ status: 404, code: 'model_not_found' });
+    expect(await metric(lmx.url, 'lmx_helper_circuit_state', 'helper="h2"')).toBe(2);
+    expect(await embed('remote-embed')).toMatchObject({ data: [{ index: 0 }, { index: 1 }] });
+
+    const restored = await put({
+      helpers: [h1],
+      helperBreaker: { failureThreshold: FAILURE_THRESHOLD },
+    });
+    expect(restored.status).toBe(200);
+    const health = (await (await lmx.admin('/admin/health')).json()) as { components: { name: string }[] };
+    expect(health.components.map((component) => component.name)).not.toContain('helper:h2');
+    expect(await (await fetch(`${lmx.url}/metrics`)).text()).not.toMatch(
+      /lmx_helper_circuit_state\{helper="h2"\}/,
+    );
+    expect((await helperHealth())?.details.failureThreshold).toBe(FAILURE_THRESHOLD);
+  }, 60_000);
 });

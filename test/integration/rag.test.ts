@@ -119,7 +119,12 @@ describe('RAG store', () => {
     const health = await json(await lmx.admin('/admin/health'));
     const rag = health.components.find((component: Json) => component.name === 'rag');
     expect(rag.status).toBe('ok');
-    expect(rag.details).toMatchObject({ collections: 1, documents: 2, chunks });
+    expect(rag.details).toMatchObject({
+      collections: 1,
+      documents: 2,
+      chunks,
+      byCollection: [{ name: 'notes', model: 'embed', documents: 2, chunks }],
+    });
     expect(rag.details.sizeBytes).toBeGreaterThan(0);
     expect(Date.parse(rag.details.lastWriteAt)).toBeGreaterThan(Date.now() - 10 * 60_000);
   });

@@ -50,3 +50,51 @@ describe('LiveConfig', () => {
     expect(configs.current.port).toBe(1235);
   });
 });
+
+describe('LiveConfig: helper nodes', () => {
+  const helper = { name: 'h1', url: 'http://127.0.0.1:9', roles: ['embed'], timeoutMs: 1000 };
+
+  it('applies helpers and breaker numbers live, tells its listeners, and refuses a repeated name', async () => {
+    const { store: configs } = await store();
+    const seen: unknown[] = [];
+    configs.onChange((config) => seen.push(config.helperBreaker));
+    const result = await configs.update({
+      helpers: [helper],
+      helperBreaker: { failureThreshold: 5, resetTimeoutMs: 2000 },
+    });
+    expect(result.restartRequired).toEqual([]);
+    expect(seen).toEqual([{ failureThreshold: 5, resetTimeoutMs: 2000 }]);
+    await configs.update({ jitLoad: true });
+    expect(seen).toHaveLength(1);
+    for (const [body, key] of [
+      [{ helpers: [helper, { ...helper, url: 'http://127.0.0.1:10' }] }, 'helpers.1.name'],
+      [{ helperBreaker: { failureThreshold: 0 } }, 'helperBreaker.failureThreshold'],
+      [{ helperBreaker: { resetTimeoutMs: 'soon' } }, 'helperBreaker.resetTimeoutMs'],
+      [{ helpers: [{ ...helper, timeoutMs: 0 }] }, 'helpers.0.timeoutMs'],
+      [{ helpers: [{ ...helper, url: 'ftp://x' }] }, 'helpers.0.url'],
+      [{ helpers: [{ ...helper, roles: ['chat'] }] }, 'helpers.0.roles.0'],
+    ] as const) {
+      const error = await configs.update(body).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ApiError);
+      expect((error as ApiError).statusCode).toBe(400);
+      expect((error as ApiError).param).toBe(key);
+    }
+    expect(configs.current.helperBreaker.failureThreshold).toBe(5);
+  });
+
+  it('shows a helper’s key as "[set]" and keeps it when "[set]" is sent back', async () => {
+    const { dataDir, store: configs } = await store();
+    await configs.update({ helpers: [{ ...helper, apiKey: 'helper-secret' }] });
+    const shown = configs.redacted().helpers as { apiKey: string }[];
+    expect(shown[0]!.apiKey).toBe('[set]');
+    expect(JSON.stringify(configs.redacted())).not.toContain('helper-secret');
+    await configs.update({ helpers: [...shown, { ...helper, name: 'h2' }] });
+    expect(configs.current.helpers.map((entry) => entry.apiKey)).toEqual(['helper-secret', undefined]);
+    const file = JSON.parse(await readFile(path.join(dataDir, 'config.json'), 'utf8'));
+    expect(file.helpers[0].apiKey).toBe('helper-secret');
+    const error = await configs
+      .update({ helpers: [{ ...helper, name: 'h3', apiKey: '[set]' }] })
+      .catch((caught: unknown) => caught);
+    expect((error as ApiError).param).toBe('helpers.0.apiKey');
+  });
+});

@@ -144,6 +144,8 @@ const configResponse: ConfigResponse = {
     queue: { maxQueued: 64, timeoutMs: 30_000 },
     rateLimit: { inferencePerMinute: 60, adminPerMinute: 10, exemptLoopback: false },
     models: { ttlSeconds: 0 },
+    helpers: [{ name: 'studio', url: 'http://studio.local:1235' }],
+    helperBreaker: { failureThreshold: 3, resetTimeoutMs: 30_000 },
   },
   restartRequired: [],
 };
@@ -160,6 +162,24 @@ describe('SettingsPanel', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
     expect((await screen.findByText(/^Saved\./)).textContent).toBe('Saved. Restart LMX to apply: Port.');
     expect(requests.at(-1)).toEqual({ route: 'PUT /admin/config', body: { port: 8080 } });
+  });
+
+  it('lists the helper nodes and saves the breaker numbers', async () => {
+    const { client, requests } = clientAnswering({
+      'GET /admin/config': () => json(configResponse),
+      'PUT /admin/config': () => json({ config: configResponse.config, restartRequired: [] }),
+    });
+    render(<SettingsPanel client={client} bridge={undefined} onKeyRotated={() => {}} />);
+    expect((await screen.findByText(/^Configured: /)).textContent).toMatch(/^Configured: studio\./);
+    fireEvent.change(screen.getByLabelText("Failures before a helper's circuit opens"), {
+      target: { value: '5' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Save settings' }));
+    expect((await screen.findByText(/^Saved\./)).textContent).toBe('Saved.');
+    expect(requests.at(-1)).toEqual({
+      route: 'PUT /admin/config',
+      body: { helperBreaker: { failureThreshold: 5 } },
+    });
   });
 
   it("shows the server's refusal of a value", async () => {

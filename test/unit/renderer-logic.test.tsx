@@ -99,6 +99,8 @@ describe('settings form', () => {
     queue: { maxQueued: 64, timeoutMs: 30_000 },
     rateLimit: { inferencePerMinute: 60, adminPerMinute: 10, exemptLoopback: false },
     models: { ttlSeconds: 0 },
+    helpers: [],
+    helperBreaker: { failureThreshold: 3, resetTimeoutMs: 30_000 },
   };
 
   it('sends only what changed, nested keys included', () => {
@@ -107,9 +109,15 @@ describe('settings form', () => {
       port: '8080',
       adminPerMinute: '120',
       queueTimeoutSeconds: '45',
+      resetTimeoutMs: '1500',
     };
     expect(patchFromForm(config, form)).toEqual({
-      patch: { port: 8080, rateLimit: { adminPerMinute: 120 }, queue: { timeoutMs: 45_000 } },
+      patch: {
+        port: 8080,
+        rateLimit: { adminPerMinute: 120 },
+        queue: { timeoutMs: 45_000 },
+        helperBreaker: { resetTimeoutMs: 1500 },
+      },
     });
     expect(patchFromForm(config, formFromConfig(config))).toEqual({ patch: {} });
   });
@@ -121,6 +129,9 @@ describe('settings form', () => {
     });
     expect(patchFromForm(config, { ...formFromConfig(config), apiKeyOn: true })).toMatchObject({
       field: 'apiKey',
+    });
+    expect(patchFromForm(config, { ...formFromConfig(config), failureThreshold: '0' })).toMatchObject({
+      field: 'failureThreshold',
     });
   });
 

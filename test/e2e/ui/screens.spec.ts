@@ -1,12 +1,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { repoRoot } from '../../helpers/server.ts';
 import {
   failADownload,
   MODEL_ID,
   screenshot,
+  seriousViolations,
   signIn,
   startUiServer,
   watchPageErrors,
@@ -35,19 +35,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await server?.close();
 });
-
-/** Serious and critical axe findings, in words (an empty list passes). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    .analyze();
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map(
-      (violation) =>
-        `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`,
-    );
-}
 
 /** Waits, under some traffic, until the live chart has samples to draw. */
 async function showLiveFigures(page: Page): Promise<void> {

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
 import { expect, type Page, type TestInfo } from '@playwright/test';
 import { ensureGeneratedModel } from '../../fixtures/models.ts';
 import { makeDataDir, repoRoot, startTestServer, type TestServer } from '../../helpers/server.ts';
@@ -132,4 +133,17 @@ export async function failADownload(server: TestServer): Promise<void> {
     files.closeAllConnections();
     await new Promise((resolve) => files.close(resolve));
   }
+}
+
+/** Serious and critical axe findings, in words (an empty list passes). */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .analyze();
+  return results.violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map(
+      (violation) =>
+        `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join(', ')})`,
+    );
 }
