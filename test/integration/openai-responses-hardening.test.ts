@@ -135,4 +135,31 @@ describe('the Responses dialect under the server’s hardening', () => {
     expect(await kept(server, big.id)).toBe(false);
     expect(await kept(server, ids[2]!)).toBe(true);
   });
+
+  it("truncation 'auto' drops the oldest turns to fit the context; 'disabled' refuses", async () => {
+    // Asserts: a conversation longer than the context is answered from its latest turns with
+    // truncation auto (its prompt within the context), refused as context_length_exceeded without it.
+    const { server, model } = await serve({ contextSize: 256 });
+    const turn = (i: number) => `Turn ${i}: the quick brown fox jumps over the lazy dog again and again.`;
+    const input = Array.from({ length: 16 }, (_, i) => ({
+      role: i % 2 === 0 ? ('user' as const) : ('assistant' as const),
+      content: turn(i),
+    }));
+    const refused = await server.openai.responses
+      .create({ model, input, max_output_tokens: 2 })
+      .catch((caught: unknown) => caught);
+    expect(refused).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((refused as InstanceType<typeof OpenAI.BadRequestError>).code).toBe('context_length_exceeded');
+    const answered = await server.openai.responses.create({
+      model,
+      input,
+      max_output_tokens: 2,
+      truncation: 'auto',
+    });
+    expect(answered.usage!.input_tokens).toBeLessThan(256);
+    expect(answered.usage!.input_tokens).toBeGreaterThan(0);
+    // What is kept is the whole input, as it was sent.
+    const items = await server.openai.responses.inputItems.list(answered.id, { limit: 100 });
+    expect(items.data).toHaveLength(16);
+  });
 });

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { GenerationResult } from '../../engine/generation.ts';
+import type { GenerationConstraints, GenerationResult } from '../../engine/generation.ts';
+import type { LoadedModel } from '../../engine/loaded-model.ts';
+import { ContextLengthExceededError } from '../../engine/prompt-fit.ts';
 import { ApiError, invalidRequest, notFound } from '../../errors.ts';
 import type { ResponseStore } from '../../persistence/response-store.ts';
 import type { InferenceRoutesOptions } from './options.ts';
@@ -85,11 +87,17 @@ async function createResponse(
   const earlier = previous === undefined ? [] : await conversationOf(options.store, previous);
   // The conversation the model answers: the previous response's input and output, then this input.
   const input = [...earlier, ...normalizeInput(body.input)];
+  const constraints = responseConstraints(body);
+  const instructions = body.instructions ?? undefined;
+  const answered =
+    body.truncation === 'auto'
+      ? fittingTail(input, instructions, constraints, await options.models.forInference(body.model, 'chat'))
+      : input;
   const inference = {
     model: body.model,
-    input: { kind: 'chat' as const, messages: toChatTurns(body.instructions ?? undefined, input) },
+    input: { kind: 'chat' as const, messages: toChatTurns(instructions, answered) },
     sampling: responseSampling(body),
-    constraints: responseConstraints(body),
+    constraints,
     stream: body.stream === true,
     includeUsage: false,
   };
@@ -132,6 +140,45 @@ async function createResponse(
   output.event(`response.${finished.status}`, { response: finished });
   sse.end();
   return reply;
+}
+
+/**
+ * truncation 'auto': the longest tail of the conversation that fits the context, cut before a user
+ * message (the oldest items are dropped, as OpenAI does; the instructions stay). If even the last user
+ * message and what follows it do not fit, the prompt is refused as with truncation 'disabled'.
+ */
+function fittingTail(
+  items: ResponseItem[],
+  instructions: string | undefined,
+  constraints: GenerationConstraints,
+  model: LoadedModel,
+): ResponseItem[] {
+  const fits = (start: number) => {
+    try {
+      model.checkPromptFits(
+        { kind: 'chat', messages: toChatTurns(instructions, items.slice(start)) },
+        constraints,
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ContextLengthExceededError) return false;
+      throw error;
+    }
+  };
+  if (fits(0)) return items;
+  const starts = items.flatMap((item, index) =>
+    index > 0 && item.type === 'message' && item.role === 'user' ? [index] : [],
+  );
+  // Fewer items never take more tokens: the earliest start that fits, by bisection.
+  let low = 0;
+  let high = starts.length;
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2);
+    if (fits(starts[middle]!)) high = middle;
+    else low = middle + 1;
+  }
+  // None fits: the last user turn is checked again by the run, which refuses it.
+  return items.slice(starts[low] ?? starts.at(-1) ?? 0);
 }
 
 /** The response once generated: its status, output items, text and usage. */
