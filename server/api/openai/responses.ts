@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GenerationConstraints, GenerationResult } from '../../engine/generation.ts';
 import type { LoadedModel } from '../../engine/loaded-model.ts';
 import { ContextLengthExceededError } from '../../engine/prompt-fit.ts';
-import { ApiError, invalidRequest, notFound } from '../../errors.ts';
+import { ApiError, invalidRequest, notFound, storageFailure } from '../../errors.ts';
 import type { ResponseStore } from '../../persistence/response-store.ts';
 import type { InferenceRoutesOptions } from './options.ts';
 import { runInference, type ChoiceDelta, type InferenceRun, type RunListener } from './respond.ts';
@@ -118,12 +118,7 @@ async function createResponse(
     run = await runInference(request, reply, inference, options, inference.stream ? listener : undefined);
   } catch (error) {
     if (!sse || !response) throw error;
-    // After the stream opened: `error`, then the response as failed (what responses.stream() rejects on).
-    const failure = error as ApiError;
-    const reason = { code: failure.code ?? 'server_error', message: failure.message };
-    output.event('error', { ...reason, param: null });
-    output.event('response.failed', { response: { ...response, status: 'failed', error: reason } });
-    sse.end();
+    failStream(sse, output, response, error as ApiError);
     return reply;
   }
   const result = run.results[0]!;
@@ -135,7 +130,17 @@ async function createResponse(
   response ??= responseObject(body, run.model.id);
   if (!sse) feedWhole(output, result);
   const finished = finish(response, output, result);
-  if (finished.store) await options.store.put({ id: finished.id, response: finished, input });
+  if (finished.store) {
+    try {
+      await options.store.put({ id: finished.id, response: finished, input });
+    } catch (error) {
+      // Not kept: the client is told so rather than handed an id that will not be found.
+      request.log.error({ err: error }, 'response store write failed');
+      if (!sse) throw storageFailure(error);
+      failStream(sse, output, response, storageFailure(error));
+      return reply;
+    }
+  }
   if (!sse) return reply.send(finished);
   output.event(`response.${finished.status}`, { response: finished });
   sse.end();
@@ -179,6 +184,19 @@ function fittingTail(
   }
   // None fits: the last user turn is checked again by the run, which refuses it.
   return items.slice(starts[low] ?? starts.at(-1) ?? 0);
+}
+
+/** After the stream opened: `error`, then the response as failed (what responses.stream() rejects on). */
+function failStream(
+  sse: SseStream,
+  output: ResponseOutputBuilder,
+  response: ReturnType<typeof responseObject>,
+  failure: ApiError,
+): void {
+  const reason = { code: failure.code ?? 'server_error', message: failure.message };
+  output.event('error', { ...reason, param: null });
+  output.event('response.failed', { response: { ...response, status: 'failed', error: reason } });
+  sse.end();
 }
 
 /** The response once generated: its status, output items, text and usage. */
