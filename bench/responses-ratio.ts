@@ -54,26 +54,52 @@ async function timed(run: (onText: () => void) => Promise<number>): Promise<Samp
   return { ttftMs: first - started, tokensPerSecond: (tokens - 1) / ((last - first) / 1000), tokens };
 }
 
+/** What the server logged of one request (its `inference` line): decode rate and time to first token. */
+interface ServerFigure {
+  tokensPerSecond: number;
+  ttftMs: number;
+}
+
 /**
- * tokensPerSecond of each request's `inference` log line, by dialect: the requests ran one at a time, so
- * the lines come in the order they were sent (`sent`).
+ * Each request's `inference` log line, by dialect: the requests ran one at a time, so the lines come in
+ * the order they were sent (`sent`).
  */
-function serverDecodeRates(log: string, sent: readonly Dialect[]): { chat: number[]; responses: number[] } {
-  const rates = { chat: [] as number[], responses: [] as number[] };
+function serverFigures(
+  log: string,
+  sent: readonly Dialect[],
+): { chat: ServerFigure[]; responses: ServerFigure[] } {
+  const figures = { chat: [] as ServerFigure[], responses: [] as ServerFigure[] };
   const lines = log
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { msg?: string; tokensPerSecond?: number | null })
+    .map(
+      (line) => JSON.parse(line) as { msg?: string; tokensPerSecond?: number | null; ttftMs?: number | null },
+    )
     .filter((entry) => entry.msg === 'inference');
   if (lines.length !== sent.length)
     throw new Error(`${lines.length} inference lines for ${sent.length} requests`);
   lines.forEach((entry, index) => {
-    if (typeof entry.tokensPerSecond === 'number') rates[sent[index]!].push(entry.tokensPerSecond);
+    figures[sent[index]!].push({
+      tokensPerSecond: entry.tokensPerSecond ?? NaN,
+      ttftMs: entry.ttftMs ?? NaN,
+    });
   });
-  return rates;
+  return figures;
 }
 
 type Dialect = 'chat' | 'responses';
+
+function serverRatios(chat: ServerFigure[], responses: ServerFigure[]) {
+  const p50 = (values: number[]) => percentile(values, 50);
+  return {
+    chatDecodeTokPerSecP50: p50(chat.map((f) => f.tokensPerSecond)),
+    responsesDecodeTokPerSecP50: p50(responses.map((f) => f.tokensPerSecond)),
+    chatTtftMsP50: p50(chat.map((f) => f.ttftMs)),
+    responsesTtftMsP50: p50(responses.map((f) => f.ttftMs)),
+    pairedDecodeRatioP50: p50(responses.map((f, i) => f.tokensPerSecond / chat[i]!.tokensPerSecond)),
+    pairedTtftRatioP50: p50(responses.map((f, i) => chat[i]!.ttftMs / f.ttftMs)),
+  };
+}
 
 const ADMIN_KEY = 'lmx-bench-admin-key-0123456789';
 const machineBefore = machineInfo();
@@ -161,7 +187,7 @@ try {
   // Stopped first: its last log lines are flushed on exit.
   node.child.kill('SIGTERM');
   await node.exited;
-  const server = serverDecodeRates(node.stderr(), sent);
+  const server = serverFigures(node.stderr(), sent);
   const result = {
     bench: 'responses-ratio',
     model: path.basename(modelFile),
@@ -181,15 +207,9 @@ try {
       samples.responses.map((sample, i) => samples.chat[i]!.ttftMs / sample.ttftMs),
       50,
     ),
-    // The server's figure (its log line: decode time after the first token), warm-ups left out.
-    server: {
-      chatDecodeTokPerSecP50: percentile(server.chat.slice(1), 50),
-      responsesDecodeTokPerSecP50: percentile(server.responses.slice(1), 50),
-      pairedDecodeRatioP50: percentile(
-        server.responses.slice(1).map((rate, i) => rate / server.chat[i + 1]!),
-        50,
-      ),
-    },
+    // The server's figures (its log line: decode after the first token, and TTFT), warm-ups left out,
+    // paired round by round: the dialect's cost in the server, apart from transport and client.
+    server: serverRatios(server.chat.slice(1), server.responses.slice(1)),
     machine: { before: machineBefore, after: machineInfo() },
   };
   console.log(JSON.stringify({ ...result, machine: undefined, tokens: undefined }, null, 2));
