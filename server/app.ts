@@ -17,6 +17,7 @@ import type { AdminModelServices } from './api/admin/services.ts';
 import type { ModelManager } from './models/model-manager.ts';
 import type { EmbeddingService } from './helpers/embedding-service.ts';
 import type { RagStore } from './rag/rag-store.ts';
+import type { ResponseStore } from './persistence/response-store.ts';
 import { uiRoutes } from './api/ui.ts';
 import { recordRouteSchemas } from './api/route-schemas.ts';
 import { bearerToken, keysMatch } from './api/auth.ts';
@@ -35,6 +36,8 @@ export interface AppServices {
   /** Embedding and rerank calls (local model or helper node). */
   embeddings: EmbeddingService;
   rag: RagStore;
+  /** What /v1/responses keeps responses in (opened and closed by the composition root). */
+  responseStore: ResponseStore;
   lifecycle: Lifecycle;
   adminKey: AdminKeyHolder;
   /** What the admin routes of the model library, downloads, events, state and config act on. */
@@ -114,6 +117,7 @@ export async function buildApp(services: AppServices): Promise<FastifyInstance> 
           models: services.models,
           embeddings: services.embeddings,
           rag: services.rag,
+          responseStore: services.responseStore,
           limits: config.limits,
           inferenceTimeoutMs: config.inference.timeoutMs,
           context: { metrics, drain: services.drain },

@@ -29,6 +29,7 @@ import { EmbeddingService } from './helpers/embedding-service.ts';
 import { HelperPool } from './helpers/helper-pool.ts';
 import { ragHealthCheck } from './rag/health.ts';
 import { RagStore } from './rag/rag-store.ts';
+import { ResponseStore } from './persistence/response-store.ts';
 
 /** What tests (and the app) may replace when starting a server. */
 export interface ServerOverrides {
@@ -49,6 +50,7 @@ interface Parts {
   models?: ModelManager;
   downloads?: DownloadManager;
   rag?: RagStore;
+  responseStore?: ResponseStore;
   helpers?: HelperPool;
   liveStats?: { stop(): void };
 }
@@ -124,6 +126,7 @@ export class LmxServer {
       await parts?.downloads?.dispose();
       parts?.helpers?.shutdown();
       await parts?.rag?.close();
+      await parts?.responseStore?.close();
       await parts?.models?.dispose();
       await parts?.engine?.dispose();
       stopWatchingLogFile();
@@ -204,6 +207,12 @@ export class LmxServer {
     const embeddings = new EmbeddingService(models, metrics, helpers);
     const rag = await RagStore.open(path.join(config.dataDir, 'rag'), embeddings, logger);
     parts.rag = rag;
+    const responseStore = await ResponseStore.open(
+      path.join(config.dataDir, 'responses'),
+      { maxCount: config.responses.storeMaxCount, maxBytes: config.responses.storeMaxBytes },
+      logger,
+    );
+    parts.responseStore = responseStore;
 
     const drain = new Drain();
     let url = '';
@@ -223,6 +232,7 @@ export class LmxServer {
       models,
       embeddings,
       rag,
+      responseStore,
       adminKey,
       admin: { models, downloads, events, liveConfig, state, exitSafeMode: () => recovery.exitSafeMode() },
       metrics,
@@ -308,11 +318,13 @@ export class LmxServer {
       );
     }
     await this.app.close();
-    const { liveStats, downloads, rag, helpers, recovery, lock, stopWatchingLogFile } = this.parts;
+    const { liveStats, downloads, rag, responseStore, helpers, recovery, lock, stopWatchingLogFile } =
+      this.parts;
     liveStats.stop();
     helpers.shutdown();
     // Every acknowledged write is on disk already; the drain has let the ones under way finish.
     await rag.close();
+    await responseStore.close();
     // Partial downloads are kept for resume.
     await downloads.dispose();
     await this.models.dispose();

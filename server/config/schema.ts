@@ -84,6 +84,14 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    /** The Responses API's store (<data-dir>/responses/): past either bound, the oldest responses go first. */
+    responses: Type.Object(
+      {
+        storeMaxCount: Type.Integer({ ...PositiveInt, default: 10_000 }),
+        storeMaxBytes: Type.Integer({ minimum: 1024, default: 256 * 1024 ** 2 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     /** How long a connection may hold the server without progress (408, or the socket closed). */
     http: Type.Object(
       {

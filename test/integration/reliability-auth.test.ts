@@ -65,9 +65,16 @@ describe('auth matrix generated from the route table', () => {
       if (anthropic)
         expect(await status(route.method, route.url, 'wrong-key-0000000000000', 'x-api-key')).toBe(401);
     }
-    // Anthropic's routes are in the table (a dialect cannot slip out of the matrix).
-    expect(v1Routes.map((route) => route.url)).toEqual(
-      expect.arrayContaining(['/v1/messages', '/v1/messages/count_tokens']),
+    // Every dialect's routes are in the table (a dialect cannot slip out of the matrix).
+    expect(v1Routes.map((route) => `${route.method} ${route.url}`)).toEqual(
+      expect.arrayContaining([
+        'POST /v1/messages',
+        'POST /v1/messages/count_tokens',
+        'POST /v1/responses',
+        'GET /v1/responses/:id',
+        'GET /v1/responses/:id/input_items',
+        'DELETE /v1/responses/:id',
+      ]),
     );
   });
 

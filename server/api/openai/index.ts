@@ -11,6 +11,8 @@ import { modelsRoute } from './models.ts';
 import type { InferenceRoutesOptions } from './options.ts';
 import type { RagStore } from '../../rag/rag-store.ts';
 import { ragDocumentRoutes } from '../rag/routes.ts';
+import type { ResponseStore } from '../../persistence/response-store.ts';
+import { responsesRoutes } from './responses.ts';
 
 export interface OpenAiScopeOptions extends InferenceRoutesOptions {
   /** When set, every /v1 request must carry it (or the admin key) as a bearer token. */
@@ -18,6 +20,8 @@ export interface OpenAiScopeOptions extends InferenceRoutesOptions {
   adminKey: AdminKeyHolder;
   corsOrigins: readonly string[];
   rag: RagStore;
+  /** Where /v1/responses keeps the responses it stores. */
+  responseStore: ResponseStore;
 }
 
 /** The OpenAI-compatible API, mounted under /v1: CORS, the optional API key, then the routes. */
@@ -72,6 +76,7 @@ export const openAiRoutes: FastifyPluginAsyncTypebox<OpenAiScopeOptions> = async
   await app.register(chatCompletionsRoute, routeOptions);
   await app.register(completionsRoute, routeOptions);
   await app.register(embeddingRoutes, routeOptions);
+  await app.register(responsesRoutes, { ...routeOptions, store: options.responseStore });
   await app.register(ragDocumentRoutes, {
     rag: options.rag,
     limits: options.limits,
