@@ -1,7 +1,7 @@
 // kill -9 of a real `lmx serve` at chosen points, then a restart on the same data dir: every client must
 // see an error or a closed stream within a second, every acknowledged load must come back, every
-// acknowledged RAG document must be there whole (and an interrupted one whole or absent), and a download
-// cut short must not be listed as a model.
+// acknowledged RAG document must be there whole (and an interrupted one whole or absent), every acknowledged
+// stored response must be there as it was sent, and a download cut short must not be listed as a model.
 
 import { copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -30,6 +30,7 @@ export const FAULT_POINTS = [
   'mid-state-write',
   'mid-rag-ingest',
   'mid-download',
+  'mid-responses-store-write',
 ] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
@@ -46,6 +47,11 @@ export interface FaultReport {
   partialDocuments: number;
   /** Downloads cut short by a kill that a restarted server listed as models. */
   partialDownloadsListed: number;
+  /** Stored Responses (`store: true`) a client got back that a restarted server no longer has as sent. */
+  lostAcknowledgedResponses: number;
+  /** What was acknowledged over the run (and had to survive every kill after it). */
+  acknowledgedDocuments: number;
+  acknowledgedResponses: number;
   /** Restarts that found a crash loop, came up in safe mode and were let out of it. */
   safeModeExits: number;
   byPoint: Record<string, number>;
@@ -84,6 +90,18 @@ async function ingest(server: ServerProcess, id: string, seed: number): Promise<
   return body.data[0]?.chunks;
 }
 
+/** A stored response (a client of the kill); resolves with its id and text once acknowledged. */
+async function storedResponse(server: ServerProcess, input: string): Promise<[string, string] | undefined> {
+  const response = await fetch(`${server.url}/v1/responses`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'alpha', input, max_output_tokens: 2, store: true }),
+  });
+  if (response.status !== 200) return undefined;
+  const body = (await response.json()) as { id: string; output_text: string };
+  return [body.id, body.output_text];
+}
+
 /** A copy in a random order (Fisher–Yates). */
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const copy = [...items];
@@ -106,6 +124,9 @@ export async function killAtRandomPoints(options: { rounds: number; seed: number
     lostAcknowledgedDocuments: 0,
     partialDocuments: 0,
     partialDownloadsListed: 0,
+    lostAcknowledgedResponses: 0,
+    acknowledgedDocuments: 0,
+    acknowledgedResponses: 0,
     safeModeExits: 0,
     byPoint: {},
   };
@@ -125,6 +146,8 @@ export async function killAtRandomPoints(options: { rounds: number; seed: number
   /** Acknowledged documents and their chunk counts. */
   const documents = new Map<string, number>();
   const cutDownloads: string[] = [];
+  /** Acknowledged stored responses: id → output text. */
+  const responses = new Map<string, string>();
   try {
     if (
       (await adminCall(server.url, ADMIN_KEY, 'POST', '/admin/models/load', { model: 'alpha' })).status ===
@@ -168,6 +191,21 @@ export async function killAtRandomPoints(options: { rounds: number; seed: number
             const chunks = await ingest(server, id, round * 7 + k).catch(() => undefined);
             if (chunks === undefined) return Date.now();
             documents.set(id, chunks);
+            acknowledgedThisRound++;
+          }
+        };
+        clients.push(worker(0), worker(1));
+        const deadline = Date.now() + 30_000;
+        while (acknowledgedThisRound === 0 && Date.now() < deadline) await delay(10);
+        await delay(next() * 100);
+      } else if (point === 'mid-responses-store-write') {
+        // Two stored responses at a time until the kill ends them, after the first of this round.
+        let acknowledgedThisRound = 0;
+        const worker = async (lane: number) => {
+          for (let k = lane; ; k += 2) {
+            const answer = await storedResponse(server, `Story ${round}-${k}`).catch(() => undefined);
+            if (answer === undefined) return Date.now();
+            responses.set(...answer);
             acknowledgedThisRound++;
           }
         };
@@ -227,16 +265,20 @@ export async function killAtRandomPoints(options: { rounds: number; seed: number
       const partial = [...stored.values()].filter((chunks) => chunks !== firstChunks).length;
       const listed = await listedModels(server);
       const partialListed = cutDownloads.filter((id) => listed.includes(id)).length;
+      const lostResponses = await lostResponsesOf(server, responses);
+      report.lostAcknowledgedResponses += lostResponses;
       report.lostAcknowledgedLoads += missing.length;
       report.lostAcknowledgedDocuments += lostDocuments;
       report.partialDocuments += partial;
       report.partialDownloadsListed += partialListed;
-      if (missing.length + lostDocuments + partial + partialListed === 0) report.survived++;
+      if (missing.length + lostDocuments + partial + partialListed + lostResponses === 0) report.survived++;
       // Whatever the cut write left, the server's view is now the truth the next round builds on.
       for (const id of loaded) acknowledged.add(id);
       for (const id of [...acknowledged]) if (!loaded.includes(id)) acknowledged.delete(id);
       for (const [id, chunks] of stored) documents.set(id, chunks);
     }
+    report.acknowledgedDocuments = documents.size;
+    report.acknowledgedResponses = responses.size;
   } finally {
     server.child.kill('SIGKILL');
     await server.exited;
@@ -252,6 +294,17 @@ async function storedDocuments(server: ServerProcess): Promise<Map<string, numbe
   return new Map(
     (listed.body.data as { id: string; chunks: number }[]).map((document) => [document.id, document.chunks]),
   );
+}
+
+/** How many of the acknowledged stored responses the server no longer has, or has with other text. */
+async function lostResponsesOf(server: ServerProcess, responses: Map<string, string>): Promise<number> {
+  let lost = 0;
+  for (const [id, text] of responses) {
+    const answer = await fetch(`${server.url}/v1/responses/${id}`);
+    const body = answer.status === 200 ? ((await answer.json()) as { output_text?: string }) : undefined;
+    if (body?.output_text !== text) lost++;
+  }
+  return lost;
 }
 
 /** Every model id the library and the OpenAI listing show. */

@@ -31,6 +31,7 @@ const faults = {
   lostAcknowledgedDocuments: 0,
   partialDocuments: 0,
   partialDownloadsListed: 0,
+  lostAcknowledgedResponses: 0,
   worstClientNoticeMs: 0,
   byPoint: {} as Record<string, number>,
 };
@@ -42,6 +43,7 @@ while (Date.now() < started + totalSeconds * 400) {
   faults.lostAcknowledgedDocuments += report.lostAcknowledgedDocuments;
   faults.partialDocuments += report.partialDocuments;
   faults.partialDownloadsListed += report.partialDownloadsListed;
+  faults.lostAcknowledgedResponses += report.lostAcknowledgedResponses;
   for (const [point, count] of Object.entries(report.byPoint))
     faults.byPoint[point] = (faults.byPoint[point] ?? 0) + count;
   faults.worstClientNoticeMs = Math.max(faults.worstClientNoticeMs, report.worstClientNoticeMs);
@@ -105,6 +107,7 @@ process.exit(
     faults.lostAcknowledgedDocuments === 0 &&
     faults.partialDocuments === 0 &&
     faults.partialDownloadsListed === 0 &&
+    faults.lostAcknowledgedResponses === 0 &&
     faults.worstClientNoticeMs < 1_000
     ? 0
     : 1,
