@@ -102,6 +102,29 @@ async function storedResponse(server: ServerProcess, input: string): Promise<[st
   return [body.id, body.output_text];
 }
 
+/**
+ * Two lanes of acknowledged writes (`write(k)` resolves true once acknowledged) that go on until the kill
+ * ends them; resolves once the first was acknowledged and a random moment has passed, with the lanes as the
+ * kill's clients (each resolves with when it noticed).
+ */
+async function writesUntilKilled(
+  write: (k: number) => Promise<boolean>,
+  random: () => number,
+): Promise<Promise<number>[]> {
+  let acknowledged = 0;
+  const lane = async (first: number) => {
+    for (let k = first; ; k += 2) {
+      if (!(await write(k).catch(() => false))) return Date.now();
+      acknowledged++;
+    }
+  };
+  const lanes = [lane(0), lane(1)];
+  const deadline = Date.now() + 30_000;
+  while (acknowledged === 0 && Date.now() < deadline) await delay(10);
+  await delay(random() * 100);
+  return lanes;
+}
+
 /** A copy in a random order (Fisher–Yates). */
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const copy = [...items];
@@ -182,37 +205,24 @@ export async function killAtRandomPoints(options: { rounds: number; seed: number
         const answer = await adminCall(server.url, ADMIN_KEY, 'POST', '/admin/models/load', { model });
         if (answer.status === 200) acknowledged.add(model);
       } else if (point === 'mid-rag-ingest') {
-        // Two ingests at a time until the kill ends them; it lands after the first of this round was
-        // acknowledged.
-        let acknowledgedThisRound = 0;
-        const worker = async (lane: number) => {
-          for (let k = lane; ; k += 2) {
+        clients.push(
+          ...(await writesUntilKilled(async (k) => {
             const id = `round-${round}-${k}`;
-            const chunks = await ingest(server, id, round * 7 + k).catch(() => undefined);
-            if (chunks === undefined) return Date.now();
+            const chunks = await ingest(server, id, round * 7 + k);
+            if (chunks === undefined) return false;
             documents.set(id, chunks);
-            acknowledgedThisRound++;
-          }
-        };
-        clients.push(worker(0), worker(1));
-        const deadline = Date.now() + 30_000;
-        while (acknowledgedThisRound === 0 && Date.now() < deadline) await delay(10);
-        await delay(next() * 100);
+            return true;
+          }, next)),
+        );
       } else if (point === 'mid-responses-store-write') {
-        // Two stored responses at a time until the kill ends them, after the first of this round.
-        let acknowledgedThisRound = 0;
-        const worker = async (lane: number) => {
-          for (let k = lane; ; k += 2) {
-            const answer = await storedResponse(server, `Story ${round}-${k}`).catch(() => undefined);
-            if (answer === undefined) return Date.now();
+        clients.push(
+          ...(await writesUntilKilled(async (k) => {
+            const answer = await storedResponse(server, `Story ${round}-${k}`);
+            if (answer === undefined) return false;
             responses.set(...answer);
-            acknowledgedThisRound++;
-          }
-        };
-        clients.push(worker(0), worker(1));
-        const deadline = Date.now() + 30_000;
-        while (acknowledgedThisRound === 0 && Date.now() < deadline) await delay(10);
-        await delay(next() * 100);
+            return true;
+          }, next)),
+        );
       } else if (point === 'mid-download') {
         const name = `partial-${round}.gguf`;
         originFiles.set(name, download);
