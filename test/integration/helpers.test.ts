@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
 import { ensureRerankerModel } from '../fixtures/reranker.ts';
 import { freePort } from '../helpers/cluster.ts';
-import { adminHeavyEnv, recordEvents, type EventRecorder } from '../helpers/model-library.ts';
+import { adminCall, adminHeavyEnv, recordEvents, type EventRecorder } from '../helpers/model-library.ts';
 import {
   makeDataDir,
   smallServerArgs,
@@ -70,6 +70,13 @@ describe('helper nodes behind circuit breakers', () => {
     await copyFile(await ensureRerankerModel(), path.join(helperDir, 'models', 'remote-ranker.gguf'));
     helperPort = await freePort();
     await startHelper();
+    // Loaded before the first request, as a team warms a helper: a file's first load on a data dir runs a
+    // probe process first, which can take longer than the helper's request timeout on a loaded machine.
+    for (const model of ['remote-embed', 'remote-ranker']) {
+      const url = `http://127.0.0.1:${helperPort}`;
+      const loaded = await adminCall(url, ADMIN_KEY, 'POST', '/admin/models/load', { model });
+      if (loaded.status !== 200) throw new Error(`the helper did not load ${model}: ${loaded.status}`);
+    }
     lmx = await startTestServer({
       helpers: [
         { name: 'h1', url: `http://127.0.0.1:${helperPort}`, roles: ['embed', 'rerank'], timeoutMs: 5000 },
