@@ -48,6 +48,7 @@ describe('server supervisor: a start the user must fix', () => {
     expect(harness.restarts).toEqual([]);
     expect(harness.alerts).toHaveLength(1);
     expect(harness.alerts[0]).toMatchObject({ kind: 'start_failed', severity: 'critical' });
-    expect(harness.alerts[0]!.message).toMatch(/cannot start: lmx: .*port/);
+    expect(harness.alerts[0]!.message).toMatch(/cannot start: lmx: Invalid configuration: port/);
+    expect(harness.supervisor.lastError).toMatch(/Invalid configuration: port/);
   });
 });
