@@ -7,30 +7,33 @@ import { nativeBridge } from './native-bridge.ts';
 /** In a browser the key lives for the tab's session only; in the app it comes from the preload. */
 export const SESSION_KEY = 'lmx.adminKey';
 
-function storedKey(): string | null {
+/** Why the tab was signed out, kept until the next sign-in so a reload still says it. */
+const SIGNED_OUT_NOTICE = 'lmx.signedOutNotice';
+
+function stored(name: string): string | null {
   try {
-    return sessionStorage.getItem(SESSION_KEY);
+    return sessionStorage.getItem(name);
   } catch {
     return null;
   }
 }
 
-function storeKey(key: string | null): void {
+function store(name: string, value: string | null): void {
   try {
-    if (key) sessionStorage.setItem(SESSION_KEY, key);
-    else sessionStorage.removeItem(SESSION_KEY);
+    if (value) sessionStorage.setItem(name, value);
+    else sessionStorage.removeItem(name);
   } catch {
-    // Storage can be disabled; the key then lasts as long as the page.
+    // Storage can be disabled; the value then lasts as long as the page.
   }
 }
 
 export function App() {
   const bridge = nativeBridge();
   const [client, setClient] = useState<LmxClient | undefined>(() => {
-    const key = bridge ? null : storedKey();
+    const key = bridge ? null : stored(SESSION_KEY);
     return key ? new LmxClient('', key) : undefined;
   });
-  const [notice, setNotice] = useState<string>();
+  const [notice, setNotice] = useState<string | undefined>(() => stored(SIGNED_OUT_NOTICE) ?? undefined);
   const [bridgeError, setBridgeError] = useState<string>();
 
   // In the app, the connection comes from the main process once its server listens (and again
@@ -55,23 +58,26 @@ export function App() {
   }, [bridge]);
 
   const signIn = useCallback((next: LmxClient) => {
-    storeKey(next.key);
+    store(SESSION_KEY, next.key);
+    store(SIGNED_OUT_NOTICE, null);
     setNotice(undefined);
     setClient(next);
   }, []);
 
   const onUnauthorized = useCallback(() => {
     if (bridge) return;
-    storeKey(null);
+    const why = 'The admin key is no longer accepted (it may have been rotated). Sign in again.';
+    store(SESSION_KEY, null);
+    store(SIGNED_OUT_NOTICE, why);
     setClient(undefined);
-    setNotice('The admin key is no longer accepted (it may have been rotated). Sign in again.');
+    setNotice(why);
   }, [bridge]);
 
   // In a browser the tab keeps the new key; in the app, the main process must keep it, or the next
   // server start (after a crash or a relaunch) would bring the old one back.
   const onKeyRotated = useCallback(
     (key: string) => {
-      if (!bridge) return storeKey(key);
+      if (!bridge) return store(SESSION_KEY, key);
       // The client already uses the new key (rotateAdminKey switched it).
       bridge
         .adminKeyRotated(key)

@@ -39,7 +39,13 @@ test('a rotated admin key signs other sessions out', async ({ page }) => {
   // Another admin rotates the key: this window's live feed and calls are refused from then on.
   const rotated = await server.admin('/admin/keys/rotate', { method: 'POST' });
   expect(rotated.status).toBe(200);
+  // The next call this window makes (the Health tab reads deep health) is refused: back to the sign-in.
+  await page.getByRole('tab', { name: 'Health' }).click();
+  await expect(page.getByLabel('Admin key')).toBeVisible();
+  await expect(page.getByRole('status')).toContainText(/no longer accepted/i);
+  // A reload still says why, until the next sign-in.
   await page.reload();
   await expect(page.getByLabel('Admin key')).toBeVisible();
   await expect(page.getByRole('status')).toContainText(/no longer accepted/i);
+  expect(await page.evaluate(() => sessionStorage.getItem('lmx.adminKey'))).toBeNull();
 });
