@@ -1,4 +1,4 @@
-import type { ChatHistoryItem, ChatModelResponse } from 'node-llama-cpp';
+import type { ChatHistoryItem, ChatModelResponse, ChatWrapper } from 'node-llama-cpp';
 import type { ChatTurn } from './generation.ts';
 
 /**
@@ -6,10 +6,14 @@ import type { ChatTurn } from './generation.ts';
  * template (tool calls and their results included, in the format the model was trained on).
  * A tool call's result is the `tool` turn that answers its id; the calls of one assistant turn and
  * their results form one function-calling chunk.
+ * A tool result that is JSON text goes in as its value: node-llama-cpp writes results as JSON (a string in
+ * quotes), so the text itself would reach the model as an escaped string literal. An assistant turn's reasoning
+ * goes in as its thought only for a wrapper with thought segments: the others would write it as answer text.
  */
-export function toChatHistory(turns: readonly ChatTurn[]): ChatHistoryItem[] {
-  const results = new Map<string, string>();
-  for (const turn of turns) if (turn.role === 'tool') results.set(turn.toolCallId, turn.content);
+export function toChatHistory(turns: readonly ChatTurn[], wrapper: ChatWrapper): ChatHistoryItem[] {
+  const thoughts = wrapper.settings.segments?.thought != null;
+  const results = new Map<string, unknown>();
+  for (const turn of turns) if (turn.role === 'tool') results.set(turn.toolCallId, parseJson(turn.content));
 
   const history: ChatHistoryItem[] = [];
   for (const turn of turns) {
@@ -28,14 +32,14 @@ export function toChatHistory(turns: readonly ChatTurn[]): ChatHistoryItem[] {
         break;
       case 'assistant': {
         const response: ChatModelResponse['response'] = [];
-        if (turn.reasoning)
+        if (turn.reasoning && thoughts)
           response.push({ type: 'segment', segmentType: 'thought', text: turn.reasoning, ended: true });
         if (turn.content !== '') response.push(turn.content);
         turn.toolCalls?.forEach((call, index) =>
           response.push({
             type: 'functionCall',
             name: call.name,
-            params: parseArguments(call.arguments),
+            params: parseJson(call.arguments),
             result: results.get(call.id) ?? '',
             startsNewChunk: index === 0,
           }),
@@ -58,7 +62,7 @@ function endsWithCall(item: ChatModelResponse): boolean {
   return typeof last === 'object' && last.type === 'functionCall';
 }
 
-function parseArguments(text: string): unknown {
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

@@ -16,8 +16,11 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import {
+  HarmonyChatWrapper,
+  JinjaTemplateChatWrapper,
   LlamaChat,
   LlamaCompletion,
+  QwenChatWrapper,
   resolveChatWrapper,
   TokenBias,
   type ChatModelFunctions,
@@ -66,7 +69,7 @@ export interface GenerationConstraints {
   tools?: { definitions: readonly ToolDefinition[]; choice: ToolChoice; parallel: boolean };
   /** The answer's text is grammar-constrained: any JSON object, or one valid against the schema. */
   output?: { kind: 'json' } | { kind: 'json_schema'; schema: unknown };
-  /** 'none' turns thoughts off (a thought budget of zero); the others keep the wrapper's default. */
+  /** Into the wrapper's own setting where it has one (see wrapperSettingsFor); 'none' is also a thought budget of zero. */
   reasoningEffort?: 'none' | 'minimal' | 'low' | 'medium' | 'high';
 }
 
@@ -132,16 +135,56 @@ export interface GenerationHooks {
   onTokens?: (count: number) => void;
 }
 
-const chatWrappers = new WeakMap<LlamaModel, ChatWrapper>();
+export type ReasoningEffort = NonNullable<GenerationConstraints['reasoningEffort']>;
 
-/** The chat wrapper node-llama-cpp resolves for a model (from its template and name), resolved once. */
-export function chatWrapperOf(model: LlamaModel): ChatWrapper {
-  let wrapper = chatWrappers.get(model);
-  if (!wrapper) {
-    // What LlamaChat's `chatWrapper: "auto"` does.
-    wrapper = resolveChatWrapper(model);
-    chatWrappers.set(model, wrapper);
-  }
+const chatWrappers = new WeakMap<LlamaModel, Map<ReasoningEffort | undefined, ChatWrapper>>();
+
+/**
+ * The chat wrapper node-llama-cpp resolves for a model (from its template and name), resolved once, and its
+ * variant for a reasoning effort (withEffort), made once per effort.
+ */
+export function chatWrapperOf(model: LlamaModel, effort?: ReasoningEffort): ChatWrapper {
+  let byEffort = chatWrappers.get(model);
+  if (!byEffort) chatWrappers.set(model, (byEffort = new Map()));
+  const made = byEffort.get(effort);
+  if (made) return made;
+  // What LlamaChat's `chatWrapper: "auto"` does (slow for a large template: it compares it with every wrapper).
+  const resolved = byEffort.get(undefined) ?? resolveChatWrapper(model);
+  byEffort.set(undefined, resolved);
+  const wrapper = effort === undefined ? resolved : withEffort(model, resolved, effort);
+  byEffort.set(effort, wrapper);
+  return wrapper;
+}
+
+/**
+ * OpenAI's reasoning_effort in the wrapper's own setting, on a copy of the resolved wrapper (its settings kept):
+ * gpt-oss (Harmony) is told low / medium / high in its system message (minimal and none: low); Qwen3's thinking
+ * switch and a Jinja template's `enable_thinking` are off for none and minimal. Other wrappers have no such
+ * setting and are used as they are; `none` also gives every wrapper a thought budget of zero (generateOnSequence).
+ */
+function withEffort(model: LlamaModel, wrapper: ChatWrapper, effort: ReasoningEffort): ChatWrapper {
+  const thinking = effort !== 'none' && effort !== 'minimal';
+  if (wrapper instanceof HarmonyChatWrapper)
+    return new HarmonyChatWrapper({
+      modelIdentity: wrapper.modelIdentity,
+      cuttingKnowledgeDate: wrapper.cuttingKnowledgeDate,
+      todayDate: wrapper.todayDate,
+      requiredChannels: wrapper.requiredChannels,
+      keepOnlyLastThought: wrapper.keepOnlyLastThought,
+      reasoningEffort: effort === 'medium' || effort === 'high' ? effort : 'low',
+    });
+  if (thinking) return wrapper;
+  if (wrapper instanceof QwenChatWrapper)
+    return new QwenChatWrapper({
+      variation: wrapper.variation,
+      keepOnlyLastThought: wrapper.keepOnlyLastThought,
+      thoughts: 'discourage',
+    });
+  if (wrapper instanceof JinjaTemplateChatWrapper)
+    return resolveChatWrapper(model, {
+      type: 'jinjaTemplate',
+      customWrapperSettings: { jinjaTemplate: { reasoning: false } },
+    });
   return wrapper;
 }
 
@@ -154,7 +197,7 @@ export function chatSetup(
   const functions =
     tools && tools.choice !== 'none' ? toFunctions(tools.definitions, tools.choice) : undefined;
   const forced = tools !== undefined && (tools.choice === 'required' || typeof tools.choice === 'object');
-  const wrapper = chatWrapperOf(model);
+  const wrapper = chatWrapperOf(model, constraints.reasoningEffort);
   return { chatWrapper: forced ? forcingToolCall(wrapper) : wrapper, functions };
 }
 
@@ -169,7 +212,7 @@ export function countPromptTokens(
 ): number {
   const { chatWrapper, functions } = chatSetup(model, constraints);
   const { contextText } = chatWrapper.generateContextState({
-    chatHistory: toChatHistory(messages),
+    chatHistory: toChatHistory(messages, chatWrapper),
     availableFunctions: functions,
     documentFunctionParams: true,
   });
@@ -232,7 +275,7 @@ export async function generateOnSequence(
       (callIds[index] ??= `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`);
     const stopRecording = logprobs?.record(sequence);
     try {
-      const result = await chat.generateResponse(toChatHistory(input.messages), {
+      const result = await chat.generateResponse(toChatHistory(input.messages, chatWrapper), {
         ...common,
         ...(functions
           ? {
@@ -405,9 +448,11 @@ function stopCause(stopReason: string, signal: AbortSignal): StopCause {
 
 function repeatPenalty(sampling: SamplingOptions): false | LLamaContextualRepeatPenalty {
   if (sampling.presencePenalty === 0 && sampling.frequencyPenalty === 0) return false;
-  // OpenAI's penalties are additive on logits; llama.cpp's multiplicative repeat penalty stays neutral (1).
+  // OpenAI's penalties are additive on logits, on every token (node-llama-cpp leaves the newline out unless
+  // told); llama.cpp's multiplicative repeat penalty stays neutral (1).
   return {
     penalty: 1,
+    penalizeNewLine: true,
     presencePenalty: sampling.presencePenalty,
     frequencyPenalty: sampling.frequencyPenalty,
   };

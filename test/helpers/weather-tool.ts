@@ -1,3 +1,4 @@
+import type OpenAI from 'openai';
 import { Ajv } from 'ajv';
 import { weatherParameters } from '../fixtures/weather-tool.ts';
 
@@ -12,3 +13,20 @@ export const weather = {
 };
 
 export const validateWeather = new Ajv().compile(weather.function.parameters);
+
+/** One get_weather call required of the model (tool_choice required, one call): the reply's only choice. */
+export async function requiredWeatherCall(
+  openai: OpenAI,
+  model: string,
+  messages: OpenAI.ChatCompletionMessageParam[],
+): Promise<OpenAI.ChatCompletion.Choice> {
+  const completion = await openai.chat.completions.create({
+    model,
+    messages,
+    tools: [weather],
+    tool_choice: 'required',
+    parallel_tool_calls: false,
+    max_tokens: 64,
+  });
+  return completion.choices[0]!;
+}

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { validateWeather, weather } from '../helpers/weather-tool.ts';
+import { requiredWeatherCall, validateWeather, weather } from '../helpers/weather-tool.ts';
 
 let lmx: TestServer;
 let model: string;
@@ -72,15 +72,7 @@ describe('tool calling', () => {
     // Asserts: tool_choice required gives a schema-valid call with finish_reason tool_calls and content null;
     // sending the call and its tool result back yields an answer.
     const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
-    const call = await lmx.openai.chat.completions.create({
-      model,
-      messages,
-      tools: [weather],
-      tool_choice: 'required',
-      parallel_tool_calls: false,
-      max_tokens: 64,
-    });
-    const choice = call.choices[0]!;
+    const choice = await requiredWeatherCall(lmx.openai, model, messages);
     expect(choice.finish_reason).toBe('tool_calls');
     expect(choice.message.content).toBeNull();
     const toolCall = choice.message.tool_calls![0]! as OpenAI.ChatCompletionMessageFunctionToolCall;

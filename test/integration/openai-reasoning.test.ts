@@ -4,10 +4,10 @@
 // thoughts apart from the answer. Random weights never think on their own: logit_bias forces the shape at
 // temperature 0 (`<think>` +100 opens a thought at once; `</think>` and a word piece just below it, with a
 // frequency penalty, make this seeded model write in the thought, close it and answer).
-import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { THINKING_CHATML_TEMPLATE, THINKING_TOKENS } from '../fixtures/gguf/vocabulary.ts';
 import { ensureGeneratedModel } from '../fixtures/models.ts';
+import { promptTokensWithReasoning, streamedTexts, type Reasoned } from '../helpers/reasoning.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let lmx: TestServer;
@@ -34,8 +34,6 @@ const thinkThenAnswer = {
   frequency_penalty: 2,
 };
 
-type Reasoned = { reasoning_content?: string };
-
 describe('reasoning', () => {
   it('returns the thought apart from the answer, with its tokens counted, streamed and not', async () => {
     // Asserts: message.reasoning_content holds the thought and message.content the answer after it; usage
@@ -56,14 +54,7 @@ describe('reasoning', () => {
     expect(answerTokens.join('')).toBe(message.content);
 
     const stream = await lmx.openai.chat.completions.create({ model, ...thinkThenAnswer, stream: true });
-    let reasoning = '';
-    let content = '';
-    for await (const chunk of stream) {
-      const delta = chunk.choices[0]?.delta as
-        (OpenAI.ChatCompletionChunk.Choice.Delta & Reasoned) | undefined;
-      reasoning += delta?.reasoning_content ?? '';
-      content += delta?.content ?? '';
-    }
+    const { reasoning, content } = await streamedTexts(stream);
     expect(reasoning).toBe(message.reasoning_content);
     expect(content).toBe(message.content);
   });
@@ -85,22 +76,7 @@ describe('reasoning', () => {
   it('sends reasoning_content of an assistant turn back into the template', async () => {
     // Asserts: a returned message with its reasoning_content, pushed back as turn two, is taken, and the
     // thought is written into the prompt (the template renders it): the prompt is longer by its tokens.
-    const promptTokens = async (reasoning?: string) => {
-      const completion = await lmx.openai.chat.completions.create({
-        model,
-        messages: [
-          { role: 'user', content: 'Hi' },
-          {
-            role: 'assistant',
-            content: 'Hello',
-            ...(reasoning ? { reasoning_content: reasoning } : {}),
-          } as OpenAI.ChatCompletionAssistantMessageParam,
-          { role: 'user', content: 'And?' },
-        ],
-        max_tokens: 1,
-      });
-      return completion.usage!.prompt_tokens;
-    };
+    const promptTokens = (reasoning?: string) => promptTokensWithReasoning(lmx.openai, model, reasoning);
     const without = await promptTokens();
     expect(await promptTokens('the cat and the dog')).toBeGreaterThan(without + 3);
   });

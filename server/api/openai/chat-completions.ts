@@ -4,6 +4,7 @@ import {
   checkConstraints,
   type ChatTurn,
   type GenerationConstraints,
+  type ToolChoice,
   type TokenLogprob,
 } from '../../engine/generation.ts';
 import { respondWithGeneration, type ChoiceDelta, type ResponseShape } from './respond.ts';
@@ -111,21 +112,31 @@ export const chatCompletionsRoute: FastifyPluginAsyncTypebox<InferenceRoutesOpti
 
 function constraintsOf(body: ChatCompletionBody): GenerationConstraints {
   const constraints: GenerationConstraints = {};
-  const choice = body.tool_choice ?? 'auto';
+  const requested = body.tool_choice ?? 'auto';
+  // The tools tool_choice names: a named function, or allowed_tools (that subset, called as its mode says).
+  let choice: ToolChoice;
+  let named: string[] = [];
+  if (typeof requested !== 'object') choice = requested;
+  else if (requested.type === 'allowed_tools') {
+    choice = requested.allowed_tools.mode;
+    named = requested.allowed_tools.tools.map((tool) => tool.function.name);
+  } else {
+    choice = { name: requested.function.name };
+    named = [choice.name];
+  }
   if (body.tools != null && body.tools.length > 0) {
-    const definitions = body.tools.map((tool) => ({
+    const declared = body.tools.map((tool, index) => ({
       name: tool.function.name,
       description: tool.function.description,
       parameters: tool.function.parameters,
+      parametersPath: `tools[${index}].function.parameters`,
     }));
-    if (typeof choice === 'object' && !definitions.some((d) => d.name === choice.function.name))
-      throw invalidRequest(
-        `tool_choice names '${choice.function.name}', which is not in tools`,
-        'tool_choice',
-      );
+    for (const name of named)
+      if (!declared.some((d) => d.name === name))
+        throw invalidRequest(`tool_choice names '${name}', which is not in tools`, 'tool_choice');
     constraints.tools = {
-      definitions,
-      choice: typeof choice === 'object' ? { name: choice.function.name } : choice,
+      definitions: named.length > 0 ? declared.filter((d) => named.includes(d.name)) : declared,
+      choice,
       parallel: body.parallel_tool_calls !== false,
     };
   } else if (choice === 'required' || typeof choice === 'object') {

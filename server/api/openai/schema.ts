@@ -73,10 +73,23 @@ const FunctionTool = Type.Object(
   { additionalProperties: false },
 );
 
+const NamedFunction = Type.Object(
+  { type: Type.Literal('function'), function: Type.Object({ name: Type.String() }) },
+  { additionalProperties: false },
+);
+
 const ToolChoice = Type.Union([
   Type.Enum(['none', 'auto', 'required']),
+  NamedFunction,
+  // A subset of the declared tools, called as `mode` says.
   Type.Object(
-    { type: Type.Literal('function'), function: Type.Object({ name: Type.String() }) },
+    {
+      type: Type.Literal('allowed_tools'),
+      allowed_tools: Type.Object(
+        { mode: Type.Enum(['auto', 'required']), tools: Type.Array(NamedFunction, { minItems: 1 }) },
+        { additionalProperties: false },
+      ),
+    },
     { additionalProperties: false },
   ),
 ]);
