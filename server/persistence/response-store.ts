@@ -1,8 +1,7 @@
-import { mkdir } from 'node:fs/promises';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, Float64, Schema, Utf8 } from 'apache-arrow';
 import type { Logger } from 'pino';
-import { sqlString } from '../rag/tables.ts';
+import { openLanceTable, sqlString } from '../rag/tables.ts';
 
 /** One kept response: the response object and the input items it answered (the conversation so far). */
 export interface StoredResponse {
@@ -57,9 +56,7 @@ export class ResponseStore {
   ) {}
 
   static async open(directory: string, bounds: ResponseStoreBounds, logger: Logger): Promise<ResponseStore> {
-    await mkdir(directory, { recursive: true });
-    const db = await lancedb.connect(directory);
-    const table = await db.createEmptyTable(TABLE, schema, { existOk: true });
+    const { db, table } = await openLanceTable(directory, TABLE, schema);
     const store = new ResponseStore(db, table, bounds, logger);
     const rows = (await table.query().select(['id', 'seq', 'bytes']).toArray()) as Row[];
     rows.sort((a, b) => a.seq - b.seq);

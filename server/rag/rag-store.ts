@@ -1,4 +1,4 @@
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as lancedb from '@lancedb/lancedb';
@@ -21,6 +21,7 @@ import {
   COLLECTIONS_TABLE,
   collectionsSchema,
   metadataFilter,
+  openLanceTable,
   sqlString,
   type ChunkRow,
   type CollectionRow,
@@ -111,9 +112,7 @@ export class RagStore {
   ) {}
 
   static async open(directory: string, embeddings: EmbeddingService, logger: Logger): Promise<RagStore> {
-    await mkdir(directory, { recursive: true });
-    const db = await lancedb.connect(directory);
-    const index = await db.createEmptyTable(COLLECTIONS_TABLE, collectionsSchema, { existOk: true });
+    const { db, table: index } = await openLanceTable(directory, COLLECTIONS_TABLE, collectionsSchema);
     const store = new RagStore(directory, db, index, embeddings, logger);
     const rows = (await index.query().toArray()) as CollectionRow[];
     for (const row of rows) {

@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Float64, Int32, List, Schema, Utf8 } from 'apache-arrow';
 
 /** A document's metadata: flat, scalar values (what the query's equality filter can match). */
@@ -90,4 +92,15 @@ export function metadataFilter(filter: Metadata | undefined): string | undefined
   const labels = labelsOf(filter ?? {});
   if (labels.length === 0) return undefined;
   return `array_has_all(labels, [${labels.map(sqlString).join(', ')}])`;
+}
+
+/** A LanceDB database in `directory` (made if missing) and its table `name`, created empty if new. */
+export async function openLanceTable(
+  directory: string,
+  name: string,
+  schema: Schema,
+): Promise<{ db: lancedb.Connection; table: lancedb.Table }> {
+  await mkdir(directory, { recursive: true });
+  const db = await lancedb.connect(directory);
+  return { db, table: await db.createEmptyTable(name, schema, { existOk: true }) };
 }
