@@ -157,6 +157,74 @@ describe('tool calling', () => {
   });
 });
 
+describe('the deprecated function-calling API (functions, function_call, role function)', () => {
+  const functions = [weather.function];
+
+  it('a named function_call answers in message.function_call, and its result is taken back', async () => {
+    // Asserts: finish_reason function_call, a schema-valid message.function_call and no tool_calls; the
+    // assistant turn and a role 'function' result sent back, as older clients do, are answered.
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
+    const first = await lmx.openai.chat.completions.create({
+      model,
+      messages,
+      functions,
+      function_call: { name: 'get_weather' },
+      max_tokens: 64,
+    });
+    const choice = first.choices[0]!;
+    expect(choice.finish_reason).toBe('function_call');
+    expect(choice.message.tool_calls).toBeUndefined();
+    expect(choice.message.function_call?.name).toBe('get_weather');
+    expect(validateWeather(JSON.parse(choice.message.function_call!.arguments))).toBe(true);
+
+    messages.push(choice.message as OpenAI.ChatCompletionMessageParam);
+    messages.push({ role: 'function', name: 'get_weather', content: '{"temperature": 21}' });
+    const answer = await lmx.openai.chat.completions.create({ model, messages, functions, max_tokens: 6 });
+    expect(answer.choices[0]!.finish_reason).not.toBe('function_call');
+    expect(typeof answer.choices[0]!.message.content).toBe('string');
+  });
+
+  it('streams the call as delta.function_call: the name first, then argument fragments', async () => {
+    // Asserts: the first function_call delta has the name, the later ones only arguments; joined they are
+    // schema-valid; the closing chunk says function_call.
+    const stream = await lmx.openai.chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: 'Weather?' }],
+      functions,
+      function_call: { name: 'get_weather' },
+      max_tokens: 200,
+      stream: true,
+    });
+    const deltas: { name?: string; arguments?: string }[] = [];
+    let finishReason: string | null = null;
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      if (choice?.delta.function_call) deltas.push(choice.delta.function_call);
+      expect(choice?.delta.tool_calls).toBeUndefined();
+      finishReason = choice?.finish_reason ?? finishReason;
+    }
+    expect(deltas[0]!.name).toBe('get_weather');
+    expect(deltas.slice(1).every((delta) => delta.name === undefined)).toBe(true);
+    const joined = deltas.map((delta) => delta.arguments ?? '').join('');
+    expect(validateWeather(JSON.parse(joined))).toBe(true);
+    expect(finishReason).toBe('function_call');
+  });
+
+  it('refuses functions beside tools, and a function_call naming a function with none declared', async () => {
+    // Asserts: 400s in OpenAI's shape whose param names the field.
+    const both = (await lmx.openai.chat.completions
+      .create({ model, messages: [{ role: 'user', content: 'x' }], functions, tools: [weather] })
+      .catch((caught: unknown) => caught)) as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(both).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(both.param).toBe('functions');
+    const unnamed = (await lmx.openai.chat.completions
+      .create({ model, messages: [{ role: 'user', content: 'x' }], function_call: { name: 'get_weather' } })
+      .catch((caught: unknown) => caught)) as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(unnamed).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(unnamed.param).toBe('function_call');
+  });
+});
+
 describe('structured outputs', () => {
   it('json_schema answers parse and validate (ajv), strict through zodResponseFormat', async () => {
     // Asserts: the grammar makes a random model's answer valid against the schema.

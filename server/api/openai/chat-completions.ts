@@ -11,6 +11,7 @@ import { respondWithGeneration, type ChoiceDelta, type ResponseShape } from './r
 import { samplingFromBody, unsupported } from './sampling.ts';
 import type { InferenceRoutesOptions } from './options.ts';
 import { invalidRequest } from '../../errors.ts';
+import { functionCallShape, withFunctionsAsTools, withFunctionTurnsAsTools } from './legacy-functions.ts';
 
 const chatShape: ResponseShape = {
   idPrefix: 'chatcmpl',
@@ -85,16 +86,16 @@ export const chatCompletionsRoute: FastifyPluginAsyncTypebox<InferenceRoutesOpti
     '/chat/completions',
     { schema: { body: chatCompletionBody(options.limits) } },
     async (request, reply) => {
-      const body = request.body;
+      const body = withFunctionsAsTools(request.body);
       if (body.top_logprobs != null && body.logprobs !== true)
         throw invalidRequest('top_logprobs needs logprobs: true', 'top_logprobs');
       return respondWithGeneration(
         request,
         reply,
-        chatShape,
+        request.body.functions == null ? chatShape : functionCallShape(chatShape),
         {
           model: body.model,
-          input: { kind: 'chat', messages: body.messages.map(toChatTurn) },
+          input: { kind: 'chat', messages: withFunctionTurnsAsTools(body.messages).map(toChatTurn) },
           sampling: {
             ...samplingFromBody(body, body.max_completion_tokens ?? body.max_tokens),
             logprobs: body.logprobs === true ? (body.top_logprobs ?? 0) : undefined,
@@ -161,6 +162,7 @@ function toChatTurn(message: ChatMessage, index: number): ChatTurn {
   const content = textOf(message, index);
   switch (message.role) {
     case 'tool':
+    case 'function': // read as a tool turn first (withFunctionTurnsAsTools)
       if (message.tool_call_id == null)
         throw invalidRequest('a tool message needs tool_call_id', `messages[${index}].tool_call_id`);
       return { role: 'tool', toolCallId: message.tool_call_id, content };

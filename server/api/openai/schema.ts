@@ -42,7 +42,8 @@ const ToolCallObject = Type.Object(
 /** Messages accept what OpenAI's own responses contain, so a client can send a returned message back. */
 const Message = Type.Object(
   {
-    role: Type.Enum(['system', 'developer', 'user', 'assistant', 'tool']),
+    // 'function': the deprecated function-calling API's result turn (its `name` says which function).
+    role: Type.Enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
     content: Type.Optional(MessageContent),
     name: nullable(Type.String()),
     tool_calls: nullable(Type.Array(ToolCallObject)),
@@ -57,21 +58,26 @@ const Message = Type.Object(
 );
 export type ChatMessage = Static<typeof Message>;
 
-const FunctionTool = Type.Object(
+const FunctionDefinition = Type.Object(
   {
-    type: Type.Literal('function'),
-    function: Type.Object(
-      {
-        name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-zA-Z0-9_-]+$' }),
-        description: Type.Optional(Type.String()),
-        parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-        strict: nullable(Type.Boolean()),
-      },
-      { additionalProperties: false },
-    ),
+    name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-zA-Z0-9_-]+$' }),
+    description: Type.Optional(Type.String()),
+    parameters: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    strict: nullable(Type.Boolean()),
   },
   { additionalProperties: false },
 );
+
+const FunctionTool = Type.Object(
+  { type: Type.Literal('function'), function: FunctionDefinition },
+  { additionalProperties: false },
+);
+
+/** The deprecated function-calling API's choice: `none`, `auto` or one function by name. */
+const FunctionCallChoice = Type.Union([
+  Type.Enum(['none', 'auto']),
+  Type.Object({ name: Type.String() }, { additionalProperties: false }),
+]);
 
 const NamedFunction = Type.Object(
   { type: Type.Literal('function'), function: Type.Object({ name: Type.String() }) },
@@ -161,6 +167,9 @@ export function chatCompletionBody(limits: RequestLimits) {
       tools: nullable(Type.Array(FunctionTool, { maxItems: 128 })),
       tool_choice: nullable(ToolChoice),
       parallel_tool_calls: nullable(Type.Boolean()),
+      // Deprecated by OpenAI for tools/tool_choice, still documented and sent by older clients.
+      functions: nullable(Type.Array(FunctionDefinition, { minItems: 1, maxItems: 128 })),
+      function_call: nullable(FunctionCallChoice),
       reasoning_effort: nullable(Type.Enum(['none', 'minimal', 'low', 'medium', 'high'])),
       // Documented by OpenAI, without meaning for a local server: accepted and ignored (README lists them).
       store: nullable(Type.Boolean()),
