@@ -142,6 +142,20 @@ describe('tool calling', () => {
       expect(validateWeather(JSON.parse(call.function.arguments))).toBe(true);
   });
 
+  it('refuses a custom (free-form) tool saying so, with its param path', async () => {
+    // Asserts: a 400 whose message says custom tools are not supported and whose param is the tool's type.
+    const error = (await lmx.openai.chat.completions
+      .create({
+        model,
+        messages: [{ role: 'user', content: 'x' }],
+        tools: [{ type: 'custom', custom: { name: 'shell' } }],
+      })
+      .catch((caught: unknown) => caught)) as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(error.message).toMatch(/Custom tools .* not supported/);
+    expect(error.param).toBe('tools[0].type');
+  });
+
   it('refuses a function schema keyword the grammar cannot enforce, naming it', async () => {
     // Asserts: a 400 whose message names `pattern` and whose param is the keyword's place.
     const error = (await lmx.openai.chat.completions

@@ -126,12 +126,19 @@ function constraintsOf(body: ChatCompletionBody): GenerationConstraints {
     named = [choice.name];
   }
   if (body.tools != null && body.tools.length > 0) {
-    const declared = body.tools.map((tool, index) => ({
-      name: tool.function.name,
-      description: tool.function.description,
-      parameters: tool.function.parameters,
-      parametersPath: `tools[${index}].function.parameters`,
-    }));
+    const declared = body.tools.map((tool, index) => {
+      if (tool.type !== 'function')
+        throw invalidRequest(
+          'Custom tools (free-form input) are not supported; declare a function tool.',
+          `tools[${index}].type`,
+        );
+      return {
+        name: tool.function.name,
+        description: tool.function.description,
+        parameters: tool.function.parameters,
+        parametersPath: `tools[${index}].function.parameters`,
+      };
+    });
     for (const name of named)
       if (!declared.some((d) => d.name === name))
         throw invalidRequest(`tool_choice names '${name}', which is not in tools`, 'tool_choice');

@@ -73,6 +73,9 @@ const FunctionTool = Type.Object(
   { additionalProperties: false },
 );
 
+/** OpenAI's free-form (grammar or text) tools: recognized, so the refusal can say what they are. */
+const CustomTool = Type.Object({ type: Type.Literal('custom'), custom: Type.Unknown() });
+
 /** The deprecated function-calling API's choice: `none`, `auto` or one function by name. */
 const FunctionCallChoice = Type.Union([
   Type.Enum(['none', 'auto']),
@@ -164,7 +167,7 @@ export function chatCompletionBody(limits: RequestLimits) {
       logprobs: nullable(Type.Boolean()),
       top_logprobs: nullable(Type.Integer({ minimum: 0, maximum: 20 })),
       response_format: nullable(ResponseFormat),
-      tools: nullable(Type.Array(FunctionTool, { maxItems: 128 })),
+      tools: nullable(Type.Array(Type.Union([FunctionTool, CustomTool]), { maxItems: 128 })),
       tool_choice: nullable(ToolChoice),
       parallel_tool_calls: nullable(Type.Boolean()),
       // Deprecated by OpenAI for tools/tool_choice, still documented and sent by older clients.
