@@ -238,3 +238,56 @@ describe('helper nodes behind circuit breakers', () => {
     expect((await helperHealth())?.details.failureThreshold).toBe(FAILURE_THRESHOLD);
   }, 60_000);
 });
+
+// Two more LMX processes hold the same model; the node in front has neither it nor a local copy.
+describe('several helpers for one model', () => {
+  const helpers: ServerProcess[] = [];
+  const dirs: string[] = [];
+  let front: TestServer;
+
+  beforeAll(async () => {
+    const embedding = await ensureGeneratedModel('tiny', { poolingType: 1 });
+    const urls = await Promise.all(
+      ['n0', 'n1'].map(async () => {
+        const dir = await makeDataDir();
+        dirs.push(dir);
+        await mkdir(path.join(dir, 'models'), { recursive: true });
+        await copyFile(embedding, path.join(dir, 'models', 'shared-embed.gguf'));
+        const helper = await spawnServer(smallServerArgs(dir, ADMIN_KEY), adminHeavyEnv);
+        helpers.push(helper);
+        const loaded = await adminCall(helper.url, ADMIN_KEY, 'POST', '/admin/models/load', {
+          model: 'shared-embed',
+        });
+        if (loaded.status !== 200) throw new Error(`a helper did not load its model: ${loaded.status}`);
+        return helper.url;
+      }),
+    );
+    front = await startTestServer({
+      helpers: urls.map((url, index) => ({ name: `n${index}`, url, roles: ['embed'], timeoutMs: 10_000 })),
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await front?.stop();
+    for (const helper of helpers) helper.child.kill('SIGKILL');
+    await Promise.all(helpers.map((helper) => helper.exited));
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  it('spreads concurrent requests over them, least outstanding calls first', async () => {
+    // Asserts: 8 concurrent embedding requests all succeed, and each helper answered some of them (the
+    // least busy is chosen, so with all 8 under way at once neither takes them all).
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, index) =>
+        front.openai.embeddings.create({ model: 'shared-embed', input: [`text ${index}`] }),
+      ),
+    );
+    expect(answers.every((answer) => answer.data.length === 1)).toBe(true);
+    const served = await Promise.all(
+      ['n0', 'n1'].map((name) =>
+        metric(front.url, 'lmx_helper_requests_total', `helper="${name}",outcome="success"`),
+      ),
+    );
+    expect(served[0]! + served[1]!).toBe(8);
+    expect(Math.min(...served)).toBeGreaterThan(0);
+  });
+});
