@@ -61,23 +61,19 @@ export function withFunctionTurnsAsTools(messages: readonly ChatMessage[]): Chat
 export function functionCallShape(shape: ResponseShape): ResponseShape {
   return {
     ...shape,
-    choice: (result, finishReason, index) => {
-      const choice = shape.choice(result, finishReason, index) as { message: Record<string, unknown> };
-      const { tool_calls: calls, ...message } = choice.message as { tool_calls?: { function: unknown }[] };
-      return {
-        ...choice,
-        message: calls ? { ...message, function_call: calls[0]!.function } : message,
-        finish_reason: finishReason === 'tool_calls' ? 'function_call' : finishReason,
-      };
-    },
-    chunkChoice: (delta, finishReason, index) => {
-      const chunk = shape.chunkChoice(delta, finishReason, index) as { delta: Record<string, unknown> };
-      const { tool_calls: calls, ...rest } = chunk.delta as { tool_calls?: { function: unknown }[] };
-      return {
-        ...chunk,
-        delta: calls ? { ...rest, function_call: calls[0]!.function } : rest,
-        finish_reason: finishReason === 'tool_calls' ? 'function_call' : finishReason,
-      };
-    },
+    choice: (result, finishReason, index) =>
+      asFunctionCall(shape.choice(result, finishReason, index), 'message'),
+    chunkChoice: (delta, finishReason, index) =>
+      asFunctionCall(shape.chunkChoice(delta, finishReason, index), 'delta'),
+  };
+}
+
+/** A choice whose `message` (or streamed `delta`) has its first tool call as `function_call`. */
+function asFunctionCall(choice: Record<string, unknown>, part: 'message' | 'delta'): Record<string, unknown> {
+  const { tool_calls: calls, ...rest } = choice[part] as { tool_calls?: { function: unknown }[] };
+  return {
+    ...choice,
+    [part]: calls ? { ...rest, function_call: calls[0]!.function } : rest,
+    finish_reason: choice.finish_reason === 'tool_calls' ? 'function_call' : choice.finish_reason,
   };
 }
