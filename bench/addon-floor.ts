@@ -230,6 +230,10 @@ export class AddonFloor {
     return this.model.tokenize(text, false);
   }
 
+  detokenize(tokens: readonly NodeLlamaCpp.Token[]): string {
+    return this.model.detokenize(tokens);
+  }
+
   run(run: BareRun): Promise<RunResult> {
     return runBareOnContext(internalsOf(this.llama, this.model, this.context), this.counter, run);
   }

@@ -31,12 +31,31 @@ export interface EngineCase {
   streams: number;
   floor: EngineSide;
   lmx: EngineSide;
-  peer?: EngineSide;
+  /** Each peer's side, by its label. */
+  peers: Record<string, EngineSide>;
   /** Floor only: tokens per llama_decode in the decode phase (every sequence in every batch: = streams). */
   floorTokensPerDecode?: number;
-  /** LMX ÷ floor and LMX ÷ peer: decode (below 1: LMX slower) and TTFT (above 1: LMX slower). */
-  lmxToFloor: { decode?: number; ttft?: number };
-  lmxToPeer?: { decode?: number; ttft?: number };
+  /** LMX ÷ floor and LMX ÷ each peer: decode (below 1: LMX slower) and TTFT (above 1: LMX slower). */
+  lmxToFloor: Comparison;
+  lmxToPeers: Record<string, Comparison>;
+  /** LMX ÷ the peer that decoded fastest, and TTFT ÷ the peer with the shortest TTFT (its best setting). */
+  lmxToBestPeer?: { decode?: number; decodePeer: string; ttft?: number; ttftPeer: string };
+}
+
+export interface Comparison {
+  decode?: number;
+  ttft?: number;
+}
+
+/** Prompt evaluation of a long prompt no cache holds (a fresh prefix every request), one token generated. */
+export interface PrefillFigures {
+  /** The prompt's length in LMX's count (usage.prompt_tokens). */
+  promptTokens: number;
+  /** Prompt tokens ÷ request time, median over rounds, and each round's. */
+  lmx: { tokensPerSecond?: number; rounds: number[] };
+  peers: Record<string, { tokensPerSecond?: number; rounds: number[]; promptTokens: number }>;
+  /** LMX ÷ the fastest peer (below 1: LMX slower). */
+  lmxToBestPeer?: { ratio?: number; peer: string };
 }
 
 export interface EngineFigures {
@@ -45,8 +64,18 @@ export interface EngineFigures {
   threads: number;
   uvThreadpoolSize: string;
   prompt: string;
-  peer?: { url: string; model: string };
+  peers: { label: string; url: string; model: string }[];
   cases: EngineCase[];
+  prefill?: PrefillFigures;
+}
+
+/** An OpenAI-compatible server to compare LMX with (llama.cpp's llama-server, say) and what to call it. */
+export interface EnginePeer {
+  label: string;
+  /** Base URL, with or without /v1. */
+  url: string;
+  /** Its model id (default: its first). */
+  model?: string;
 }
 
 export interface EngineOptions {
@@ -60,9 +89,9 @@ export interface EngineOptions {
   tokens: number;
   rounds: number;
   streams: readonly number[];
-  /** Base URL of the peer (with or without /v1), and optionally its model id (default: its first). */
-  peerUrl?: string;
-  peerModel?: string;
+  peers: readonly EnginePeer[];
+  /** Length in tokens of the uncached prompt whose evaluation rate is measured (0 or absent: not measured). */
+  prefillTokens?: number;
   timeoutMs: number;
   log: (line: string) => void;
 }
@@ -77,12 +106,15 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
     contextSize: options.contextSize,
   });
   const lmx: BenchTarget = { label: 'LMX', baseUrl: options.lmxUrl };
-  const peer: BenchTarget | undefined = options.peerUrl
-    ? { label: 'peer', baseUrl: parseTargetUrl(openAiBase(options.peerUrl), false) }
-    : undefined;
+  const peers = options.peers.map((peer) => ({
+    label: peer.label,
+    target: { label: peer.label, baseUrl: parseTargetUrl(openAiBase(peer.url), false) } as BenchTarget,
+    model: peer.model,
+  }));
   const samples = new Map<string, Sample[]>();
   const add = (key: string, sample: Sample) => samples.set(key, [...(samples.get(key) ?? []), sample]);
-  let peerModel = options.peerModel;
+  const prefillRounds = new Map<string, { tokensPerSecond: number; promptTokens: number }[]>();
+  const longPrompt = options.prefillTokens ? promptOfTokens(floor, options.prefillTokens) : undefined;
   try {
     const promptTokens = floor.tokenize(prompt);
     // Warm-up of every side, unmeasured.
@@ -97,20 +129,43 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
           perDecode: bare.tokensPerDecode,
         });
         add(`lmx/${streams}`, httpSample(await overHttp(lmx, undefined, streams, round === 0, options)));
-        if (peer) {
-          const result = await overHttp(peer, peerModel, streams, round === 0, options);
-          peerModel ??= result.targets[0]?.models[0];
-          add(`peer/${streams}`, httpSample(result));
+        for (const peer of peers) {
+          const result = await overHttp(peer.target, peer.model, streams, round === 0, options);
+          peer.model ??= result.targets[0]?.models[0];
+          add(`${peer.label}/${streams}`, httpSample(result));
         }
         const last = (key: string) => samples.get(key)?.at(-1);
+        const described = (key: string, label: string) =>
+          `${label} ${fmt(last(key)?.decode)} tok/s (TTFT ${fmtList(last(key)?.ttftPerStream)} ms)`;
         options.log(
           `   round ${round + 1}, ${streams} stream${streams > 1 ? 's' : ''}: floor ${fmt(last(`floor/${streams}`)?.decode)} tok/s, ` +
-            `LMX ${fmt(last(`lmx/${streams}`)?.decode)} tok/s (TTFT ${fmtList(last(`lmx/${streams}`)?.ttftPerStream)} ms)` +
-            (peer
-              ? `, peer ${fmt(last(`peer/${streams}`)?.decode)} tok/s (TTFT ${fmtList(last(`peer/${streams}`)?.ttftPerStream)} ms)`
-              : ''),
+            [
+              described(`lmx/${streams}`, 'LMX'),
+              ...peers.map((p) => described(`${p.label}/${streams}`, p.label)),
+            ].join(', '),
         );
       }
+    }
+    // Prefill after every decode round: a long prompt in a sequence (or a llama-server slot) would change what
+    // the decode rounds' short prompt finds cached.
+    for (let round = 0; longPrompt && round < options.rounds; round++) {
+      const sides = [
+        { label: 'lmx', target: lmx, model: undefined as string | undefined },
+        ...peers.map((p) => ({ label: p.label, target: p.target, model: p.model })),
+      ];
+      const line: string[] = [];
+      for (const side of sides) {
+        const figure = await prefillOnce(
+          side.target,
+          side.model,
+          `${round}-${side.label}`,
+          longPrompt,
+          options,
+        );
+        prefillRounds.set(side.label, [...(prefillRounds.get(side.label) ?? []), figure]);
+        line.push(`${side.label} ${fmt(figure.tokensPerSecond)} tok/s (${figure.promptTokens} tokens)`);
+      }
+      options.log(`   round ${round + 1}, prefill: ${line.join(', ')}`);
     }
   } finally {
     await floor.dispose();
@@ -132,17 +187,19 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
     };
   };
   const cases = options.streams.map((streams): EngineCase => {
-    const floorSide = side(`floor/${streams}`);
     const lmxSide = side(`lmx/${streams}`);
-    const peerSide = peer ? side(`peer/${streams}`) : undefined;
+    const peerSides = Object.fromEntries(peers.map((p) => [p.label, side(`${p.label}/${streams}`)]));
     return {
       streams,
-      floor: floorSide,
+      floor: side(`floor/${streams}`),
       lmx: lmxSide,
-      peer: peerSide,
+      peers: peerSides,
       floorTokensPerDecode: median((samples.get(`floor/${streams}`) ?? []).flatMap((s) => s.perDecode ?? [])),
-      lmxToFloor: compare(lmxSide, floorSide),
-      lmxToPeer: peerSide ? compare(lmxSide, peerSide) : undefined,
+      lmxToFloor: compare(lmxSide, side(`floor/${streams}`)),
+      lmxToPeers: Object.fromEntries(
+        Object.entries(peerSides).map(([label, peerSide]) => [label, compare(lmxSide, peerSide)]),
+      ),
+      lmxToBestPeer: againstBest(lmxSide, peerSides),
     };
   });
   return {
@@ -151,9 +208,126 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
     threads: options.threads,
     uvThreadpoolSize: process.env.UV_THREADPOOL_SIZE ?? 'default (4)',
     prompt,
-    peer: peer ? { url: peer.baseUrl, model: peerModel ?? '?' } : undefined,
+    peers: peers.map((p) => ({ label: p.label, url: p.target.baseUrl, model: p.model ?? '?' })),
     cases,
+    prefill: longPrompt
+      ? prefillFigures(
+          prefillRounds,
+          peers.map((p) => p.label),
+        )
+      : undefined,
   };
+}
+
+/** The first model a server lists. */
+async function firstModel(target: BenchTarget): Promise<string> {
+  const response = await fetch(`${target.baseUrl}/models`, { signal: AbortSignal.timeout(10_000) });
+  const id = ((await response.json()) as { data?: { id?: string }[] }).data?.[0]?.id;
+  if (!id) throw new Error(`${target.label} lists no model`);
+  return id;
+}
+
+/** LMX's decode ÷ the fastest peer's, and its TTFT ÷ the quickest peer's. */
+export function againstBest(lmx: EngineSide, peers: Record<string, EngineSide>): EngineCase['lmxToBestPeer'] {
+  const entries = Object.entries(peers);
+  if (entries.length === 0) return undefined;
+  const by = (value: (side: EngineSide) => number | undefined, better: (a: number, b: number) => boolean) =>
+    entries.reduce((best, entry) => {
+      const a = value(entry[1]);
+      const b = value(best[1]);
+      return a !== undefined && (b === undefined || better(a, b)) ? entry : best;
+    });
+  const [decodePeer, fastest] = by(
+    (s) => s.decodeTokensPerSecond,
+    (a, b) => a > b,
+  );
+  const [ttftPeer, quickest] = by(
+    (s) => s.ttftMs,
+    (a, b) => a < b,
+  );
+  return {
+    decode: ratio(lmx.decodeTokensPerSecond, fastest.decodeTokensPerSecond),
+    decodePeer,
+    ttft: ratio(lmx.ttftMs, quickest.ttftMs),
+    ttftPeer,
+  };
+}
+
+function prefillFigures(
+  rounds: Map<string, { tokensPerSecond: number; promptTokens: number }[]>,
+  peerLabels: readonly string[],
+): PrefillFigures {
+  const summary = (label: string) => {
+    const list = rounds.get(label) ?? [];
+    return {
+      tokensPerSecond: median(list.map((r) => r.tokensPerSecond)),
+      rounds: list.map((r) => Math.round(r.tokensPerSecond)),
+      promptTokens: list[0]?.promptTokens ?? 0,
+    };
+  };
+  const { promptTokens, ...lmx } = summary('lmx');
+  const peers = Object.fromEntries(peerLabels.map((label) => [label, summary(label)]));
+  const best = Object.entries(peers).reduce<[string, { tokensPerSecond?: number }] | undefined>(
+    (found, entry) =>
+      entry[1].tokensPerSecond !== undefined &&
+      (found?.[1].tokensPerSecond === undefined || entry[1].tokensPerSecond > found[1].tokensPerSecond)
+        ? entry
+        : found,
+    undefined,
+  );
+  return {
+    promptTokens,
+    lmx,
+    peers,
+    lmxToBestPeer: best
+      ? { ratio: ratio(lmx.tokensPerSecond, best[1].tokensPerSecond), peer: best[0] }
+      : undefined,
+  };
+}
+
+/** The long built-in prompts, repeated as needed and cut to `tokens` tokens of the model's own tokenizer. */
+function promptOfTokens(floor: AddonFloor, tokens: number): string {
+  const text = builtInPrompts('long')
+    .map((p) => p.text)
+    .join('\n\n');
+  const once = floor.tokenize(text);
+  const repeated = Array.from({ length: Math.ceil(tokens / Math.max(1, once.length)) }, () => once).flat();
+  return floor.detokenize(repeated.slice(0, tokens));
+}
+
+/**
+ * One non-streamed completion of the long prompt with one token to generate. The prompt starts with a tag
+ * of its own (`fresh`), so neither LMX's prompt cache nor the peer's reuses an earlier request's prefix:
+ * the whole prompt is evaluated. Rate: prompt tokens ÷ the request's time (one decoded token included).
+ */
+async function prefillOnce(
+  target: BenchTarget,
+  model: string | undefined,
+  fresh: string,
+  prompt: string,
+  options: EngineOptions,
+): Promise<{ tokensPerSecond: number; promptTokens: number }> {
+  model ??= await firstModel(target);
+  const started = performance.now();
+  const response = await fetch(`${target.baseUrl}/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model,
+      prompt: `Request ${fresh}.\n\n${prompt}`,
+      max_tokens: 1,
+      temperature: 0,
+    }),
+    signal: AbortSignal.timeout(options.timeoutMs),
+  });
+  const body = (await response.json()) as { usage?: { prompt_tokens?: number } };
+  const seconds = (performance.now() - started) / 1000;
+  const promptTokens = body.usage?.prompt_tokens;
+  if (!response.ok || !promptTokens)
+    throw new Error(
+      `prefill on ${target.label}: HTTP ${response.status} ${JSON.stringify(body).slice(0, 300)}`,
+    );
+  return { tokensPerSecond: promptTokens / seconds, promptTokens };
 }
 
 interface Sample {
@@ -236,7 +410,7 @@ export function decodeOverWallSpan(
   return tokens > 0 && to > from ? (tokens * 1000) / (to - from) : Number.NaN;
 }
 
-function compare(a: EngineSide, b: EngineSide): { decode?: number; ttft?: number } {
+function compare(a: EngineSide, b: EngineSide): Comparison {
   return {
     decode: ratio(a.decodeTokensPerSecond, b.decodeTokensPerSecond),
     ttft: ratio(a.ttftMs, b.ttftMs),

@@ -1,5 +1,5 @@
 import { barChart, escapeXml, formatNumber } from '../loadgen/svg-charts.ts';
-import type { EngineFigures } from './engine-ratios.ts';
+import type { EngineCase, EngineFigures, EngineSide } from './engine-ratios.ts';
 import type { CaseFigures, SuiteResult } from './suite-types.ts';
 
 /** The suite's own page: one table per model, bars across models, links to each case's full report. */
@@ -101,22 +101,34 @@ function n(value: number | undefined): string {
   return value === undefined ? '—' : formatNumber(value);
 }
 
-/** Issue 8's figures: LMX next to the addon floor and the peer, at 1 and 4 streams. */
+/** Issue 8's figures: LMX next to the addon floor and each peer, at 1 and 4 streams. */
 function engineTable(engine: EngineFigures | undefined): string {
   if (!engine) return '';
-  const peer = engine.peer;
+  const peers = engine.peers;
+  const perPeer = (c: EngineCase, cell: (side: EngineSide | undefined, label: string) => string) =>
+    peers.map((p) => `<td>${cell(c.peers[p.label], p.label)}</td>`).join('');
   const rows = engine.cases.map(
     (c) =>
       `<tr><td>${c.streams}</td><td>${n(c.floor.decodeTokensPerSecond)}</td><td>${n(c.lmx.decodeTokensPerSecond)}</td>` +
-      `<td>${peer ? n(c.peer?.decodeTokensPerSecond) : '—'}</td><td>${n(c.lmxToFloor.decode)}</td><td>${n(c.lmxToPeer?.decode)}</td>` +
-      `<td>${n(c.floor.ttftMs)}</td><td>${n(c.lmx.ttftMs)}</td><td>${peer ? n(c.peer?.ttftMs) : '—'}</td>` +
-      `<td>${n(c.lmxToFloor.ttft)}</td><td>${n(c.lmxToPeer?.ttft)}</td><td>${n(c.lmx.ttftWorstMs)}${peer ? ` / ${n(c.peer?.ttftWorstMs)}` : ''}</td><td>${n(c.floorTokensPerDecode)}</td><td>${c.lmx.failed ?? 0}${peer ? ` / ${c.peer?.failed ?? 0}` : ''}</td></tr>`,
+      perPeer(c, (side) => n(side?.decodeTokensPerSecond)) +
+      `<td>${n(c.lmxToFloor.decode)}</td>` +
+      perPeer(c, (_, label) => n(c.lmxToPeers[label]?.decode)) +
+      `<td>${n(c.floor.ttftMs)}</td><td>${n(c.lmx.ttftMs)}</td>` +
+      perPeer(c, (side) => n(side?.ttftMs)) +
+      `<td>${n(c.lmxToFloor.ttft)}</td>` +
+      perPeer(c, (_, label) => n(c.lmxToPeers[label]?.ttft)) +
+      `<td>${[c.lmx, ...peers.map((p) => c.peers[p.label])].map((side) => n(side?.ttftWorstMs)).join(' / ')}</td>` +
+      `<td>${n(c.floorTokensPerDecode)}</td>` +
+      `<td>${[c.lmx, ...peers.map((p) => c.peers[p.label])].map((side) => side?.failed ?? 0).join(' / ')}</td></tr>`,
   );
+  const heads = (what: string) =>
+    peers.map((p) => `<th>${what.replace('PEER', escapeXml(p.label))}</th>`).join('');
+  const sides = ['LMX', ...peers.map((p) => escapeXml(p.label))].join(' / ');
   return (
     `<h3>Engine: ${engine.tokens} greedy tokens (decode tok/s: all streams' tokens ÷ wall span), median of ${engine.rounds} interleaved rounds, threads ${engine.threads}, UV_THREADPOOL_SIZE ${escapeXml(engine.uvThreadpoolSize)}` +
-    `${peer ? `, peer ${escapeXml(peer.url)} (${escapeXml(peer.model)})` : ', no peer (LMX_PEER_URL unset)'}</h3>` +
-    `<table><thead><tr><th>Streams</th><th>floor tok/s</th><th>LMX tok/s</th><th>peer tok/s</th><th>LMX ÷ floor</th><th>LMX ÷ peer</th>` +
-    `<th>floor TTFT</th><th>LMX TTFT</th><th>peer TTFT</th><th>TTFT LMX ÷ floor</th><th>TTFT LMX ÷ peer</th><th>slowest stream's TTFT (LMX / peer)</th><th>floor tokens/decode</th><th>short or failed (LMX / peer)</th></tr></thead>` +
+    `${peers.length ? `, peers ${peers.map((p) => `${escapeXml(p.label)} ${escapeXml(p.url)} (${escapeXml(p.model)})`).join(', ')}` : ', no peer (LMX_PEER_URL unset)'}</h3>` +
+    `<table><thead><tr><th>Streams</th><th>floor tok/s</th><th>LMX tok/s</th>${heads('PEER tok/s')}<th>LMX ÷ floor</th>${heads('LMX ÷ PEER')}` +
+    `<th>floor TTFT</th><th>LMX TTFT</th>${heads('PEER TTFT')}<th>TTFT LMX ÷ floor</th>${heads('TTFT LMX ÷ PEER')}<th>slowest stream's TTFT (${sides})</th><th>floor tokens/decode</th><th>short or failed (${sides})</th></tr></thead>` +
     `<tbody>${rows.join('')}</tbody></table>`
   );
 }

@@ -177,8 +177,9 @@ async function main(flags: SuiteFlags): Promise<void> {
           tokens: engineTokens,
           rounds: flags.quick ? 1 : 3,
           streams: [1, parallel],
-          peerUrl,
-          peerModel: process.env.LMX_PEER_MODEL || undefined,
+          peers: peerUrl
+            ? [{ label: 'peer', url: peerUrl, model: process.env.LMX_PEER_MODEL || undefined }]
+            : [],
           timeoutMs: 120_000,
           log,
         });
@@ -186,10 +187,12 @@ async function main(flags: SuiteFlags): Promise<void> {
           log(
             `   ${c.streams} stream${c.streams > 1 ? 's' : ''}: LMX ${fmt(c.lmx.decodeTokensPerSecond)} tok/s, TTFT ${fmt(c.lmx.ttftMs)} ms; ` +
               `÷ floor ${fmt(c.lmxToFloor.decode)}× (TTFT ${fmt(c.lmxToFloor.ttft)}×)` +
-              (c.lmxToPeer ? `; ÷ peer ${fmt(c.lmxToPeer.decode)}× (TTFT ${fmt(c.lmxToPeer.ttft)}×)` : '') +
+              (c.lmxToPeers.peer
+                ? `; ÷ peer ${fmt(c.lmxToPeers.peer.decode)}× (TTFT ${fmt(c.lmxToPeers.peer.ttft)}×)`
+                : '') +
               `; floor ${fmt(c.floorTokensPerDecode)} tokens per decode` +
-              (c.lmx.failed || c.peer?.failed
-                ? `; short or failed: LMX ${c.lmx.failed ?? 0}, peer ${c.peer?.failed ?? 0}`
+              (c.lmx.failed || c.peers.peer?.failed
+                ? `; short or failed: LMX ${c.lmx.failed ?? 0}, peer ${c.peers.peer?.failed ?? 0}`
                 : ''),
           );
       }

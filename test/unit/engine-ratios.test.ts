@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeOverWallSpan, httpSample, peerFor } from '../../bench/engine-ratios.ts';
+import { againstBest, decodeOverWallSpan, httpSample, peerFor } from '../../bench/engine-ratios.ts';
 import type { BenchResult } from '../../loadgen/bench-run.ts';
 
 describe('engine figures of the bench suite', () => {
@@ -55,5 +55,21 @@ describe('engine figures of the bench suite', () => {
     expect(peerFor('bench100m', perModel)).toBe('http://127.0.0.1:8089');
     expect(peerFor('stories260K', perModel)).toBe('http://127.0.0.1:8090/v1');
     expect(peerFor('other', perModel)).toBeUndefined();
+  });
+
+  it('compares LMX with the peer setting that is best at each figure: fastest decode, shortest TTFT', () => {
+    const side = (decodeTokensPerSecond: number | undefined, ttftMs: number | undefined) => ({
+      decodeTokensPerSecond,
+      ttftMs,
+      rounds: [],
+      ttftRounds: [],
+    });
+    const best = againstBest(side(90, 30), {
+      t1: side(100, 20),
+      t2: side(120, 40),
+      broken: side(undefined, undefined),
+    });
+    expect(best).toEqual({ decode: 90 / 120, decodePeer: 't2', ttft: 30 / 20, ttftPeer: 't1' });
+    expect(againstBest(side(90, 30), {})).toBeUndefined();
   });
 });

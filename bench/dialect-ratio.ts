@@ -1,14 +1,16 @@
-// What the Responses dialect costs next to Chat Completions: one `lmx serve`, the same model and prompt,
-// one streamed request through each in alternation (order swapped every round, so the shared machine's
-// noise and the prompt cache hit both alike), greedy so both generate the same tokens.
-// Figures: decode tok/s through /v1/responses ÷ through /v1/chat/completions, and TTFT chat ÷ responses
-// (both ≥ 0.98 is the target: above 1 the Responses side is faster).
-// Run: `npx tsx bench/responses-ratio.ts [--rounds 40] [--shape tiny|bench100m]` (stories260K when it is
-// beside the repository and no shape is given). Writes bench/results/responses-ratio.json.
+// What each dialect costs next to Chat Completions: one `lmx serve`, the same model and prompt, one streamed
+// request through each of Chat Completions, Responses and Anthropic Messages in turn (the order rotated every
+// round, so the shared machine's noise and the prompt cache hit all alike), greedy so all generate the same
+// tokens. Clients: the official `openai` SDK (chat, responses) and `@anthropic-ai/sdk` (messages).
+// Figures, for responses and messages: decode tok/s through the dialect ÷ through /v1/chat/completions, and
+// TTFT chat ÷ the dialect (≥ 0.98 is the target for both: above 1 the dialect is faster).
+// Run: `npx tsx bench/dialect-ratio.ts [--rounds 40] [--shape tiny|bench100m]` (stories260K when it is
+// beside the repository and no shape is given). Writes bench/results/dialect-ratio.json.
 
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { machineInfo } from '../loadgen/machine.ts';
 import { percentile } from '../loadgen/percentiles.ts';
@@ -54,21 +56,24 @@ async function timed(run: (onText: () => void) => Promise<number>): Promise<Samp
   return { ttftMs: first - started, tokensPerSecond: (tokens - 1) / ((last - first) / 1000), tokens };
 }
 
-/** What the server logged of one request (its `inference` line): decode rate and time to first token. */
-interface ServerFigure {
+/** Decode rate and time to first token of one request, as the client saw it or the server logged it. */
+interface Figure {
   tokensPerSecond: number;
   ttftMs: number;
 }
+
+const DIALECTS = ['chat', 'responses', 'messages'] as const;
+type Dialect = (typeof DIALECTS)[number];
+type ByDialect<T> = Record<Dialect, T>;
+const byDialect = <T>(make: (dialect: Dialect) => T): ByDialect<T> =>
+  Object.fromEntries(DIALECTS.map((dialect) => [dialect, make(dialect)])) as ByDialect<T>;
 
 /**
  * Each request's `inference` log line, by dialect: the requests ran one at a time, so the lines come in
  * the order they were sent (`sent`).
  */
-function serverFigures(
-  log: string,
-  sent: readonly Dialect[],
-): { chat: ServerFigure[]; responses: ServerFigure[] } {
-  const figures = { chat: [] as ServerFigure[], responses: [] as ServerFigure[] };
+function serverFigures(log: string, sent: readonly Dialect[]): ByDialect<Figure[]> {
+  const figures = byDialect((): Figure[] => []);
   const lines = log
     .split('\n')
     .filter((line) => line.startsWith('{'))
@@ -87,17 +92,23 @@ function serverFigures(
   return figures;
 }
 
-type Dialect = 'chat' | 'responses';
+const p50 = (values: number[]) => {
+  const value = percentile(values, 50);
+  if (value === undefined) throw new Error('no samples');
+  return value;
+};
 
-function serverRatios(chat: ServerFigure[], responses: ServerFigure[]) {
-  const p50 = (values: number[]) => percentile(values, 50);
+/**
+ * One dialect against Chat Completions: decode dialect ÷ chat and TTFT chat ÷ dialect, of the medians and
+ * round by round (the requests of a round ran back to back), then the median of those: steadier than the
+ * ratio of medians when the machine's load moves during the run.
+ */
+function ratios(chat: readonly Figure[], other: readonly Figure[]) {
   return {
-    chatDecodeTokPerSecP50: p50(chat.map((f) => f.tokensPerSecond)),
-    responsesDecodeTokPerSecP50: p50(responses.map((f) => f.tokensPerSecond)),
-    chatTtftMsP50: p50(chat.map((f) => f.ttftMs)),
-    responsesTtftMsP50: p50(responses.map((f) => f.ttftMs)),
-    pairedDecodeRatioP50: p50(responses.map((f, i) => f.tokensPerSecond / chat[i]!.tokensPerSecond)),
-    pairedTtftRatioP50: p50(responses.map((f, i) => chat[i]!.ttftMs / f.ttftMs)),
+    decodeRatio: p50(other.map((s) => s.tokensPerSecond)) / p50(chat.map((s) => s.tokensPerSecond)),
+    ttftRatio: p50(chat.map((s) => s.ttftMs)) / p50(other.map((s) => s.ttftMs)),
+    pairedDecodeRatioP50: p50(other.map((s, i) => s.tokensPerSecond / chat[i]!.tokensPerSecond)),
+    pairedTtftRatioP50: p50(other.map((s, i) => chat[i]!.ttftMs / s.ttftMs)),
   };
 }
 
@@ -114,11 +125,11 @@ const node = await spawnServer([...args, '--model', modelFile], {
 try {
   await waitUntilReady(node.url);
   const openai = new OpenAI({ baseURL: `${node.url}/v1`, apiKey: 'not-needed', maxRetries: 0 });
+  const anthropic = new Anthropic({ baseURL: node.url, apiKey: 'not-needed', maxRetries: 0 });
   const model = (await openai.models.list()).data[0]!.id;
   const sent: Dialect[] = [];
-  const chat = () =>
-    timed(async (onText) => {
-      sent.push('chat');
+  const requests: ByDialect<(onText: () => void) => Promise<number>> = {
+    chat: async (onText) => {
       const stream = await openai.chat.completions.create({
         model,
         messages: [{ role: 'user', content: prompt }],
@@ -133,10 +144,8 @@ try {
         if (chunk.usage) tokens = chunk.usage.completion_tokens;
       }
       return tokens;
-    });
-  const responses = () =>
-    timed(async (onText) => {
-      sent.push('responses');
+    },
+    responses: async (onText) => {
       const stream = await openai.responses.create({
         model,
         input: prompt,
@@ -152,70 +161,71 @@ try {
           tokens = event.response.usage?.output_tokens ?? 0;
       }
       return tokens;
-    });
+    },
+    messages: async (onText) => {
+      const stream = await anthropic.messages.create({
+        model,
+        messages: [{ role: 'user', content: prompt }],
+        max_tokens: TOKENS,
+        // Sent as Claude Code sends it; this SDK's types no longer list it, the Messages API still takes it.
+        ...({ temperature: 0 } as object),
+        stream: true,
+      });
+      let tokens = 0;
+      for await (const event of stream) {
+        if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') onText();
+        if (event.type === 'message_delta') tokens = event.usage.output_tokens;
+      }
+      return tokens;
+    },
+  };
+  const run = (dialect: Dialect) => {
+    sent.push(dialect);
+    return timed(requests[dialect]);
+  };
 
-  await chat(); // warm-up, unmeasured: the prompt is in the sequence from here on, for both
-  await responses();
-  const samples = { chat: [] as Sample[], responses: [] as Sample[] };
+  // Warm-up, unmeasured: the prompt is in the sequence from here on, for every dialect.
+  for (const dialect of DIALECTS) await run(dialect);
+  const samples = byDialect((): Sample[] => []);
   for (let round = 0; round < rounds; round++) {
-    if (round % 2 === 0) {
-      samples.chat.push(await chat());
-      samples.responses.push(await responses());
-    } else {
-      samples.responses.push(await responses());
-      samples.chat.push(await chat());
+    // Each dialect goes first, second and third equally often.
+    for (let i = 0; i < DIALECTS.length; i++) {
+      const dialect = DIALECTS[(round + i) % DIALECTS.length]!;
+      samples[dialect].push(await run(dialect));
     }
   }
-  const median = (list: Sample[], key: 'ttftMs' | 'tokensPerSecond') => {
-    const value = percentile(
-      list.map((sample) => sample[key]),
-      50,
-    );
-    if (value === undefined) throw new Error('no samples');
-    return value;
-  };
-  const figures = {
-    chat: {
-      ttftMsP50: median(samples.chat, 'ttftMs'),
-      decodeTokPerSecP50: median(samples.chat, 'tokensPerSecond'),
-    },
-    responses: {
-      ttftMsP50: median(samples.responses, 'ttftMs'),
-      decodeTokPerSecP50: median(samples.responses, 'tokensPerSecond'),
-    },
-  };
+  const figures = byDialect((dialect) => ({
+    ttftMsP50: p50(samples[dialect].map((s) => s.ttftMs)),
+    decodeTokPerSecP50: p50(samples[dialect].map((s) => s.tokensPerSecond)),
+  }));
   // Stopped first: its last log lines are flushed on exit.
   node.child.kill('SIGTERM');
   await node.exited;
-  const server = serverFigures(node.stderr(), sent);
+  // The server's figures (its log line: decode after the first token, and TTFT), warm-ups left out: the
+  // dialect's cost in the server, apart from transport and client.
+  const logged = serverFigures(node.stderr(), sent);
+  const server = byDialect((dialect) => logged[dialect].slice(1));
   const result = {
-    bench: 'responses-ratio',
+    bench: 'dialect-ratio',
     model: path.basename(modelFile),
     rounds,
     maxTokens: TOKENS,
-    tokens: { chat: samples.chat.map((s) => s.tokens), responses: samples.responses.map((s) => s.tokens) },
+    tokens: byDialect((dialect) => samples[dialect].map((s) => s.tokens)),
     ...figures,
-    decodeRatio: figures.responses.decodeTokPerSecP50 / figures.chat.decodeTokPerSecP50,
-    ttftRatio: figures.chat.ttftMsP50 / figures.responses.ttftMsP50,
-    // The same ratios round by round (the two requests of a round ran back to back), then their median:
-    // steadier than the ratio of medians when the machine's load moves during the run.
-    pairedDecodeRatioP50: percentile(
-      samples.responses.map((sample, i) => sample.tokensPerSecond / samples.chat[i]!.tokensPerSecond),
-      50,
-    ),
-    pairedTtftRatioP50: percentile(
-      samples.responses.map((sample, i) => samples.chat[i]!.ttftMs / sample.ttftMs),
-      50,
-    ),
-    // The server's figures (its log line: decode after the first token, and TTFT), warm-ups left out,
-    // paired round by round: the dialect's cost in the server, apart from transport and client.
-    server: serverRatios(server.chat.slice(1), server.responses.slice(1)),
+    responsesVsChat: {
+      client: ratios(samples.chat, samples.responses),
+      server: ratios(server.chat, server.responses),
+    },
+    messagesVsChat: {
+      client: ratios(samples.chat, samples.messages),
+      server: ratios(server.chat, server.messages),
+    },
     machine: { before: machineBefore, after: machineInfo() },
   };
   console.log(JSON.stringify({ ...result, machine: undefined, tokens: undefined }, null, 2));
   await mkdir(path.join(repoRoot, 'bench/results'), { recursive: true });
   await writeFile(
-    path.join(repoRoot, 'bench/results/responses-ratio.json'),
+    path.join(repoRoot, 'bench/results/dialect-ratio.json'),
     `${JSON.stringify(result, null, 2)}\n`,
   );
 } finally {
