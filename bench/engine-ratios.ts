@@ -148,16 +148,16 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
     }
     // Prefill after every decode round: a long prompt in a sequence (or a llama-server slot) would change what
     // the decode rounds' short prompt finds cached.
+    const prefillSides = longPrompt
+      ? [{ label: 'lmx', target: lmx, model: undefined as string | undefined }, ...peers]
+      : [];
+    for (const side of prefillSides) side.model ??= await firstModel(side.target);
     for (let round = 0; longPrompt && round < options.rounds; round++) {
-      const sides = [
-        { label: 'lmx', target: lmx, model: undefined as string | undefined },
-        ...peers.map((p) => ({ label: p.label, target: p.target, model: p.model })),
-      ];
       const line: string[] = [];
-      for (const side of sides) {
+      for (const side of prefillSides) {
         const figure = await prefillOnce(
           side.target,
-          side.model,
+          side.model!,
           `${round}-${side.label}`,
           longPrompt,
           options,
@@ -187,15 +187,16 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
     };
   };
   const cases = options.streams.map((streams): EngineCase => {
+    const floorSide = side(`floor/${streams}`);
     const lmxSide = side(`lmx/${streams}`);
     const peerSides = Object.fromEntries(peers.map((p) => [p.label, side(`${p.label}/${streams}`)]));
     return {
       streams,
-      floor: side(`floor/${streams}`),
+      floor: floorSide,
       lmx: lmxSide,
       peers: peerSides,
       floorTokensPerDecode: median((samples.get(`floor/${streams}`) ?? []).flatMap((s) => s.perDecode ?? [])),
-      lmxToFloor: compare(lmxSide, side(`floor/${streams}`)),
+      lmxToFloor: compare(lmxSide, floorSide),
       lmxToPeers: Object.fromEntries(
         Object.entries(peerSides).map(([label, peerSide]) => [label, compare(lmxSide, peerSide)]),
       ),
@@ -227,24 +228,38 @@ async function firstModel(target: BenchTarget): Promise<string> {
   return id;
 }
 
+/** The entry whose value is best (`better`), skipping missing values; undefined when none has one. */
+function bestOf<T>(
+  entries: readonly [string, T][],
+  value: (item: T) => number | undefined,
+  better: (a: number, b: number) => boolean,
+): [string, T] | undefined {
+  let best: [string, T] | undefined;
+  for (const entry of entries) {
+    const candidate = value(entry[1]);
+    if (candidate === undefined) continue;
+    const current = best && value(best[1]);
+    if (current === undefined || better(candidate, current)) best = entry;
+  }
+  return best;
+}
+
 /** LMX's decode ÷ the fastest peer's, and its TTFT ÷ the quickest peer's. */
 export function againstBest(lmx: EngineSide, peers: Record<string, EngineSide>): EngineCase['lmxToBestPeer'] {
   const entries = Object.entries(peers);
   if (entries.length === 0) return undefined;
-  const by = (value: (side: EngineSide) => number | undefined, better: (a: number, b: number) => boolean) =>
-    entries.reduce((best, entry) => {
-      const a = value(entry[1]);
-      const b = value(best[1]);
-      return a !== undefined && (b === undefined || better(a, b)) ? entry : best;
-    });
-  const [decodePeer, fastest] = by(
-    (s) => s.decodeTokensPerSecond,
-    (a, b) => a > b,
-  );
-  const [ttftPeer, quickest] = by(
-    (s) => s.ttftMs,
-    (a, b) => a < b,
-  );
+  const [decodePeer, fastest] =
+    bestOf(
+      entries,
+      (s) => s.decodeTokensPerSecond,
+      (a, b) => a > b,
+    ) ?? entries[0]!;
+  const [ttftPeer, quickest] =
+    bestOf(
+      entries,
+      (s) => s.ttftMs,
+      (a, b) => a < b,
+    ) ?? entries[0]!;
   return {
     decode: ratio(lmx.decodeTokensPerSecond, fastest.decodeTokensPerSecond),
     decodePeer,
@@ -267,13 +282,10 @@ function prefillFigures(
   };
   const { promptTokens, ...lmx } = summary('lmx');
   const peers = Object.fromEntries(peerLabels.map((label) => [label, summary(label)]));
-  const best = Object.entries(peers).reduce<[string, { tokensPerSecond?: number }] | undefined>(
-    (found, entry) =>
-      entry[1].tokensPerSecond !== undefined &&
-      (found?.[1].tokensPerSecond === undefined || entry[1].tokensPerSecond > found[1].tokensPerSecond)
-        ? entry
-        : found,
-    undefined,
+  const best = bestOf(
+    Object.entries(peers),
+    (p) => p.tokensPerSecond,
+    (a, b) => a > b,
   );
   return {
     promptTokens,
@@ -302,12 +314,11 @@ function promptOfTokens(floor: AddonFloor, tokens: number): string {
  */
 async function prefillOnce(
   target: BenchTarget,
-  model: string | undefined,
+  model: string,
   fresh: string,
   prompt: string,
   options: EngineOptions,
 ): Promise<{ tokensPerSecond: number; promptTokens: number }> {
-  model ??= await firstModel(target);
   const started = performance.now();
   const response = await fetch(`${target.baseUrl}/completions`, {
     method: 'POST',

@@ -15,6 +15,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { machineInfo } from '../loadgen/machine.ts';
+import { readModelFileInfo } from '../server/engine/gguf.ts';
 import { chooseThreads } from '../server/engine/threads.ts';
 import { ensureGeneratedModel } from '../test/fixtures/models.ts';
 import { isShapeName } from '../test/fixtures/gguf-writer.ts';
@@ -98,12 +99,7 @@ async function modelPathOf(name: string): Promise<string> {
 
 async function measureModel(name: string, flags: Flags): Promise<ModelFigures> {
   const modelPath = await modelPathOf(name);
-  const { readGgufFileInfo } = await import('node-llama-cpp');
-  const info = await readGgufFileInfo(modelPath);
-  const trained = Number(
-    (info.architectureMetadata as { context_length?: number } | undefined)?.context_length ??
-      CONTEXT_PER_SEQUENCE,
-  );
+  const trained = (await readModelFileInfo(modelPath, undefined)).trainedContext ?? CONTEXT_PER_SEQUENCE;
   const contextPerSequence = Math.min(CONTEXT_PER_SEQUENCE, trained);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'lmx-vs-llama-server-'));
   const peers: { label: string; child: ChildProcess; url: string }[] = [];
