@@ -98,9 +98,17 @@ async function main(): Promise<number> {
       if (!alreadyApplied) await run('patch', ['-p1', '--forward', '--silent', '-i', file], pkgDir);
       applied.push(file);
     }
-    await run(process.execPath, [cli, 'source', 'build', '--gpu', gpuArg, '--noUsageExample'], pkgDir, {
-      [`NODE_LLAMA_CPP_CMAKE_OPTION_${patchCmakeOption}`]: key.patchHash,
-    });
+    await run(
+      process.execPath,
+      [cli, 'source', 'build', '--gpu', gpuArg, '--noUsageExample'],
+      pkgDir,
+      Object.fromEntries(
+        Object.entries(key.cmakeOptions).map(([name, value]) => [
+          `NODE_LLAMA_CPP_CMAKE_OPTION_${name}`,
+          value,
+        ]),
+      ),
+    );
   } finally {
     for (const file of applied.reverse()) await run('patch', ['-p1', '-R', '--silent', '-i', file], pkgDir);
   }

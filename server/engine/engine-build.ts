@@ -5,9 +5,9 @@
  *
  * node-llama-cpp files a local build under `llama/localBuilds/<platform>-<arch>[-<gpu>]-<hash of custom cmake
  * options>`, and `getLlama()` loads it in preference to the prebuilt binary when called with the same custom cmake
- * options. So the build carries one extra cmake option naming the patch (`LMX_ADDON_PATCH=<hash>`, unused by
- * cmake): the runtime asks for exactly the build of the patch it ships, and a build of an older patch is never
- * loaded by mistake. `npm ci` wipes node_modules, so the built folder is also kept in a cache outside it, keyed
+ * options. So the build carries one extra cmake option naming the patch and the build options
+ * (`LMX_ADDON_PATCH=<hash>`, unused by cmake): the runtime asks for exactly the build of the patch it ships, and a
+ * build of an older patch or other options is never loaded by mistake. `npm ci` wipes node_modules, so the built folder is also kept in a cache outside it, keyed
  * by node-llama-cpp's version, the platform and the patch (`npm run build:engine` fills and reuses it).
  */
 import { createHash } from 'node:crypto';
@@ -19,12 +19,21 @@ import envPaths from 'env-paths';
 /** The cmake option that names the patch in node-llama-cpp's build folder name. */
 export const patchCmakeOption = 'LMX_ADDON_PATCH';
 
+/**
+ * The cmake options LMX's build is made with. OpenMP off, as in node-llama-cpp's prebuilt binaries and
+ * llama-server's CPU builds: with OpenMP, ggml computes every graph on an OpenMP team of the calling thread
+ * instead of the context's persistent threadpool, so each libuv thread that runs a decode keeps a team of its
+ * own whose threads spin between graphs, and on 2 cores a 4-token batch took 3.5× as long inside the server as
+ * alone (bench/engine-study.md §0d).
+ */
+export const buildCmakeOptions: Readonly<Record<string, string>> = { GGML_OPENMP: 'OFF' };
+
 /** `LMX_ENGINE_ADDON=prebuilt` loads node-llama-cpp's prebuilt binary even when the patched build exists. */
 export const addonChoiceEnv = 'LMX_ENGINE_ADDON';
 
 export interface EngineBuildKey {
   nodeLlamaCppVersion: string;
-  /** First 16 hex digits of the SHA-256 of the patch files' contents, in name order. */
+  /** First 16 hex digits of the SHA-256 of the build options and the patch files' contents, in name order. */
   patchHash: string;
   /** What getLlama() must be given (and the build must have been made with) to find the build. */
   cmakeOptions: Record<string, string>;
@@ -66,7 +75,7 @@ export async function addonPatchFiles(dir = addonPatchDir()): Promise<string[]> 
 export async function engineBuildKey(dir = addonPatchDir()): Promise<EngineBuildKey | undefined> {
   const files = await addonPatchFiles(dir);
   if (files.length === 0) return undefined;
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(JSON.stringify(buildCmakeOptions));
   for (const file of files) hash.update(await readFile(file));
   const patchHash = hash.digest('hex').slice(0, 16);
   const pkg = JSON.parse(await readFile(path.join(nodeLlamaCppDir(), 'package.json'), 'utf8')) as {
@@ -76,7 +85,7 @@ export async function engineBuildKey(dir = addonPatchDir()): Promise<EngineBuild
   return {
     nodeLlamaCppVersion: pkg.version,
     patchHash,
-    cmakeOptions: { [patchCmakeOption]: patchHash },
+    cmakeOptions: { ...buildCmakeOptions, [patchCmakeOption]: patchHash },
     cacheKey: `node-llama-cpp-${pkg.version}-${process.platform}-${process.arch}-${gpu}-${patchHash}`,
   };
 }

@@ -6,6 +6,7 @@
  * The patched case needs the build; without it the test is skipped with the reason printed, unless
  * LMX_EXPECT_PATCHED_ADDON=1 (CI builds it first), where a missing build fails.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -119,6 +120,44 @@ describe('native addon', { timeout: 240_000 }, () => {
       // What the addon itself reports: the pool is attached, decode at the configured 1, batches on every core.
       expect(model.threadpool).toEqual({ persistent: true, threads: 1, batchThreads: engine.batchThreads });
       await completes(lmx.url);
+    },
+  );
+
+  // With an OpenMP build of ggml every graph runs on an OpenMP team of the thread that calls llama_decode, not on the
+  // context's pool: each libuv thread that runs a decode grows a team of its own, whose threads spin between graphs.
+  it.skipIf((!built && !expectBuilt) || !existsSync('/proc/self/task'))(
+    'computes every batch on the context’s own threadpool: concurrent decodes add no threads',
+    async () => {
+      expect(built, 'LMX_EXPECT_PATCHED_ADDON=1 but no build of native/addon (npm run build:engine)').toBe(
+        true,
+      );
+      const server = await spawnServer(
+        [
+          ['--model', await testModelPath(), ...smallServerArgs(await tempDir(), adminKey)],
+          ['--threads', '2', '--parallel', '4'],
+        ].flat(),
+        {},
+        150_000,
+      );
+      running.push(server);
+      await waitUntilReady(server.url);
+      const threads = () => readdirSync(`/proc/${server.child.pid}/task`).length;
+      const openai = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'x', maxRetries: 0 });
+      const model = (await openai.models.list()).data[0]!.id;
+      const round = () =>
+        Promise.all(
+          [0, 1, 2, 3].map((i) =>
+            openai.completions.create({ model, prompt: `story ${i}`, max_tokens: 16, temperature: 0 }),
+          ),
+        );
+      // The model is loaded (on libuv's pool, whose threads all start with its first job) and its pool made.
+      const before = threads();
+      for (let i = 0; i < 5; i++) await round();
+      // Decodes and samplings land on all four libuv threads; the pool's one worker serves them all.
+      expect(threads()).toBe(before);
+      const health = await deepHealth(server.url);
+      const details = health.find((c) => c.name === `model:${model}`)!.details;
+      expect(details.threadpool).toEqual({ persistent: true, threads: 2, batchThreads: 2 });
     },
   );
 

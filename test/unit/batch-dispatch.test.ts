@@ -40,20 +40,30 @@ const MAX_TOKENS = 24;
 /** The internal addon context (node-llama-cpp strips `_ctx` from its .d.ts). */
 interface AddonBatchApi {
   initBatch(size: number): void;
+  addToBatch(sequenceId: number, ...rest: unknown[]): Uint32Array;
   decodeBatch(): Promise<void>;
 }
 
-/** Records the token count of every llama_decode on this context. */
-function recordBatchSizes(context: object): number[] {
+/** Every llama_decode on this context: its token count and the sequences in the order they were added. */
+function recordBatches(context: object): { size: number; sequenceIds: number[] }[] {
   const ctx = (context as { _ctx: AddonBatchApi })._ctx;
-  const sizes: number[] = [];
-  let pending = 0;
+  const batches: { size: number; sequenceIds: number[] }[] = [];
+  let pending = { size: 0, sequenceIds: [] as number[] };
   const initBatch = ctx.initBatch.bind(ctx);
+  const addToBatch = ctx.addToBatch.bind(ctx);
   const decodeBatch = ctx.decodeBatch.bind(ctx);
   // N-API methods are read-only on the prototype; own properties shadow them.
-  Object.defineProperty(ctx, 'initBatch', { value: (size: number) => ((pending = size), initBatch(size)) });
-  Object.defineProperty(ctx, 'decodeBatch', { value: () => (sizes.push(pending), decodeBatch()) });
-  return sizes;
+  Object.defineProperty(ctx, 'initBatch', {
+    value: (size: number) => ((pending = { size, sequenceIds: [] }), initBatch(size)),
+  });
+  Object.defineProperty(ctx, 'addToBatch', {
+    value: (sequenceId: number, ...rest: unknown[]) => (
+      pending.sequenceIds.push(sequenceId),
+      addToBatch(sequenceId, ...rest)
+    ),
+  });
+  Object.defineProperty(ctx, 'decodeBatch', { value: () => (batches.push(pending), decodeBatch()) });
+  return batches;
 }
 
 describe.skipIf(modelPath == null)('batch dispatcher (patched node-llama-cpp)', () => {
@@ -69,10 +79,13 @@ describe.skipIf(modelPath == null)('batch dispatcher (patched node-llama-cpp)', 
     await llama?.dispose();
   });
 
-  async function generateConcurrently(streams: number, prompts: (i: number) => string): Promise<number[]> {
+  async function generateConcurrently(
+    streams: number,
+    prompts: (i: number) => string,
+  ): Promise<{ size: number; sequenceIds: number[] }[]> {
     const context = await model.createContext({ sequences: streams, contextSize: 256, threads: 1 });
     try {
-      const sizes = recordBatchSizes(context);
+      const batches = recordBatches(context);
       const noEnd = new TokenBias(model.tokenizer);
       if (model.tokens.eos != null) noEnd.set(model.tokens.eos, 'never');
       const results = await Promise.all(
@@ -88,14 +101,14 @@ describe.skipIf(modelPath == null)('batch dispatcher (patched node-llama-cpp)', 
         }),
       );
       expect(results).toEqual(Array.from({ length: streams }, () => 'maxTokens'));
-      return sizes;
+      return batches;
     } finally {
       await context.dispose();
     }
   }
 
   it('fills all 4 sequences in every decode batch of the generation phase', async () => {
-    const sizes = await generateConcurrently(STREAMS, () => 'Once upon a time');
+    const sizes = (await generateConcurrently(STREAMS, () => 'Once upon a time')).map((b) => b.size);
     // the first batch holds the 4 prompts; every later llama_decode must carry one token per sequence
     const [promptBatch, ...decodeBatches] = sizes;
     expect(promptBatch).toBeGreaterThanOrEqual(STREAMS);
@@ -103,11 +116,21 @@ describe.skipIf(modelPath == null)('batch dispatcher (patched node-llama-cpp)', 
   });
 
   it('still fills every batch when prompts differ in length', async () => {
-    const sizes = await generateConcurrently(
-      STREAMS,
-      (i) => `Once upon a time${' there was a cat'.repeat(i)}`,
-    );
+    const sizes = (
+      await generateConcurrently(STREAMS, (i) => `Once upon a time${' there was a cat'.repeat(i)}`)
+    ).map((b) => b.size);
     expect(sizes.slice(1)).toEqual(Array.from({ length: MAX_TOKENS - 1 }, () => STREAMS));
+  });
+
+  // With a KV stream per sequence llama.cpp splits a batch at every place where the sequence id does not go up
+  // by one (llama_batch_allocr::split_equal, sequential): 4 streams added as 2,3,0,1 decode as two ubatches of 2,
+  // one matrix-vector pass per token instead of one matrix-matrix pass per step.
+  it('adds the sequences of every batch in increasing id order', async () => {
+    const batches = await generateConcurrently(STREAMS, (i) => `Once upon a time${' the end'.repeat(i)}`);
+    const decodes = batches.slice(1);
+    expect(decodes.length).toBe(MAX_TOKENS - 1);
+    for (const { sequenceIds } of decodes)
+      expect(sequenceIds).toEqual([...sequenceIds].sort((a, b) => a - b));
   });
 
   it('starts a reused sequence, which must erase its old tokens, while the other sequences generate', async () => {
@@ -147,7 +170,7 @@ describe.skipIf(modelPath == null)('batch dispatcher (patched node-llama-cpp)', 
   });
 
   it('decodes a single stream once per token on a multi-sequence context', async () => {
-    const sizes = await generateConcurrently(1, () => 'Once upon a time');
+    const sizes = (await generateConcurrently(1, () => 'Once upon a time')).map((b) => b.size);
     expect(sizes.slice(1)).toEqual(Array.from({ length: MAX_TOKENS - 1 }, () => 1));
   });
 });
