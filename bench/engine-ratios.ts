@@ -58,6 +58,19 @@ export interface PrefillFigures {
   lmxToBestPeer?: { ratio?: number; peer: string };
 }
 
+/**
+ * Time to the first streamed token of a short prompt each side has cached, one request at a time with nothing else
+ * running (max_tokens 1), sides alternating request by request: each side re-evaluates the prompt's last token.
+ */
+export interface TtftFigures {
+  requests: number;
+  /** Median over every request, in ms. */
+  lmx: { ttftMs?: number };
+  peers: Record<string, { ttftMs?: number }>;
+  /** LMX ÷ the quickest peer (above 1: LMX slower). */
+  lmxToBestPeer?: { ratio?: number; peer: string };
+}
+
 export interface EngineFigures {
   tokens: number;
   rounds: number;
@@ -66,6 +79,7 @@ export interface EngineFigures {
   prompt: string;
   peers: { label: string; url: string; model: string }[];
   cases: EngineCase[];
+  ttft?: TtftFigures;
   prefill?: PrefillFigures;
 }
 
@@ -90,6 +104,8 @@ export interface EngineOptions {
   rounds: number;
   streams: readonly number[];
   peers: readonly EnginePeer[];
+  /** Requests per side and round of the TTFT phase (0 or absent: not measured). */
+  ttftRequests?: number;
   /** Length in tokens of the uncached prompt whose evaluation rate is measured (0 or absent: not measured). */
   prefillTokens?: number;
   timeoutMs: number;
@@ -114,6 +130,7 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
   const samples = new Map<string, Sample[]>();
   const add = (key: string, sample: Sample) => samples.set(key, [...(samples.get(key) ?? []), sample]);
   const prefillRounds = new Map<string, { tokensPerSecond: number; promptTokens: number }[]>();
+  const ttftRounds = new Map<string, number[]>();
   const longPrompt = options.prefillTokens ? promptOfTokens(floor, options.prefillTokens) : undefined;
   try {
     const promptTokens = floor.tokenize(prompt);
@@ -146,12 +163,23 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
         );
       }
     }
+    const sides = [{ label: 'lmx', target: lmx, model: undefined as string | undefined }, ...peers];
+    for (const side of sides) side.model ??= await firstModel(side.target);
+    for (let round = 0; round < options.rounds; round++)
+      for (let request = 0; request < (options.ttftRequests ?? 0); request++)
+        for (const side of sides)
+          ttftRounds.set(side.label, [
+            ...(ttftRounds.get(side.label) ?? []),
+            await ttftOnce(side.target, side.model!, prompt, options),
+          ]);
+    if (options.ttftRequests)
+      options.log(
+        `   TTFT, ${options.rounds * options.ttftRequests} requests each: ` +
+          sides.map((side) => `${side.label} ${fmt(median(ttftRounds.get(side.label) ?? []))} ms`).join(', '),
+      );
     // Prefill after every decode round: a long prompt in a sequence (or a llama-server slot) would change what
     // the decode rounds' short prompt finds cached.
-    const prefillSides = longPrompt
-      ? [{ label: 'lmx', target: lmx, model: undefined as string | undefined }, ...peers]
-      : [];
-    for (const side of prefillSides) side.model ??= await firstModel(side.target);
+    const prefillSides = longPrompt ? sides : [];
     for (let round = 0; longPrompt && round < options.rounds; round++) {
       const line: string[] = [];
       for (const side of prefillSides) {
@@ -211,6 +239,12 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
     prompt,
     peers: peers.map((p) => ({ label: p.label, url: p.target.baseUrl, model: p.model ?? '?' })),
     cases,
+    ttft: options.ttftRequests
+      ? ttftFigures(
+          ttftRounds,
+          peers.map((p) => p.label),
+        )
+      : undefined,
     prefill: longPrompt
       ? prefillFigures(
           prefillRounds,
@@ -265,6 +299,24 @@ export function againstBest(lmx: EngineSide, peers: Record<string, EngineSide>):
     decodePeer,
     ttft: ratio(lmx.ttftMs, quickest.ttftMs),
     ttftPeer,
+  };
+}
+
+export function ttftFigures(samples: Map<string, number[]>, peerLabels: readonly string[]): TtftFigures {
+  const lmx = { ttftMs: median(samples.get('lmx') ?? []) };
+  const peers = Object.fromEntries(
+    peerLabels.map((label) => [label, { ttftMs: median(samples.get(label) ?? []) }]),
+  );
+  const best = bestOf(
+    Object.entries(peers),
+    (p) => p.ttftMs,
+    (a, b) => a < b,
+  );
+  return {
+    requests: samples.get('lmx')?.length ?? 0,
+    lmx,
+    peers,
+    lmxToBestPeer: best ? { ratio: ratio(lmx.ttftMs, best[1].ttftMs), peer: best[0] } : undefined,
   };
 }
 
@@ -339,6 +391,35 @@ async function prefillOnce(
       `prefill on ${target.label}: HTTP ${response.status} ${JSON.stringify(body).slice(0, 300)}`,
     );
   return { tokensPerSecond: promptTokens / seconds, promptTokens };
+}
+
+/** One streamed completion of `prompt` with one token to generate: ms until the first chunk with text. */
+async function ttftOnce(
+  target: BenchTarget,
+  model: string,
+  prompt: string,
+  options: EngineOptions,
+): Promise<number> {
+  const started = performance.now();
+  const response = await fetch(`${target.baseUrl}/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model, prompt, max_tokens: 1, temperature: 0, stream: true, ignore_eos: true }),
+    signal: AbortSignal.timeout(options.timeoutMs),
+  });
+  if (!response.ok || !response.body)
+    throw new Error(`TTFT on ${target.label}: HTTP ${response.status} ${await response.text()}`);
+  // The first chunk with text in it: LMX opens a stream with an empty one before any token.
+  const decoder = new TextDecoder();
+  let received = '';
+  let firstTokenMs: number | undefined;
+  for await (const chunk of response.body) {
+    if (firstTokenMs !== undefined) continue;
+    received += decoder.decode(chunk, { stream: true });
+    if (/"text":"[^"]/.test(received)) firstTokenMs = performance.now() - started;
+  }
+  if (firstTokenMs === undefined) throw new Error(`TTFT on ${target.label}: no token streamed`);
+  return firstTokenMs;
 }
 
 interface Sample {

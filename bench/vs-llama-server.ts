@@ -33,6 +33,7 @@ interface Flags {
   tokens: number;
   peerThreads: string[];
   prefillTokens: number;
+  ttftRequests: number;
 }
 
 interface ModelFigures {
@@ -143,6 +144,7 @@ async function measureModel(name: string, flags: Flags): Promise<ModelFigures> {
       rounds: flags.rounds,
       streams: [1, PARALLEL],
       peers: peers.map((p) => ({ label: p.label, url: p.url })),
+      ttftRequests: flags.ttftRequests,
       prefillTokens: Math.min(flags.prefillTokens, contextPerSequence - 64),
       timeoutMs: 300_000,
       log,
@@ -180,6 +182,11 @@ function summary(figures: ModelFigures): string[] {
       `TTFT ${fmt(best?.ttft)}× (${best?.ttftPeer}); LMX ${fmt(c.lmx.decodeTokensPerSecond)} tok/s, slowest stream's TTFT ${fmt(c.lmx.ttftWorstMs)} ms`
     );
   });
+  const ttft = figures.engine.ttft;
+  if (ttft)
+    lines.push(
+      `${figures.model} TTFT, ${ttft.requests} requests alone: ${fmt(ttft.lmxToBestPeer?.ratio)}× (${ttft.lmxToBestPeer?.peer}); LMX ${fmt(ttft.lmx.ttftMs)} ms`,
+    );
   const prefill = figures.engine.prefill;
   if (prefill)
     lines.push(
@@ -204,6 +211,7 @@ const program = new Command('vs-llama-server')
     '1/2',
   ])
   .option('--prefill-tokens <n>', 'length of the uncached prompt', Number, 1536)
+  .option('--ttft-requests <n>', 'TTFT requests per side and round, one at a time', Number, 10)
   .action(async (flags: Flags) => {
     if (!flags.llamaServer || !existsSync(flags.llamaServer))
       throw new Error('--llama-server (or LLAMA_SERVER) must name a llama-server binary');

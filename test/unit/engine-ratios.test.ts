@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { againstBest, decodeOverWallSpan, httpSample, peerFor } from '../../bench/engine-ratios.ts';
+import {
+  againstBest,
+  decodeOverWallSpan,
+  httpSample,
+  peerFor,
+  ttftFigures,
+} from '../../bench/engine-ratios.ts';
 import type { BenchResult } from '../../loadgen/bench-run.ts';
 
 describe('engine figures of the bench suite', () => {
@@ -71,5 +77,20 @@ describe('engine figures of the bench suite', () => {
     });
     expect(best).toEqual({ decode: 90 / 120, decodePeer: 't2', ttft: 30 / 20, ttftPeer: 't1' });
     expect(againstBest(side(90, 30), {})).toBeUndefined();
+  });
+
+  it('gives the TTFT phase as medians of every request and LMX ÷ the quickest peer', () => {
+    const figures = ttftFigures(
+      new Map([
+        ['lmx', [12, 10, 40, 11, 9]],
+        ['-t 1', [9, 8, 30, 9, 10]],
+        ['-t 2', [5, 6, 4, 90, 5]],
+      ]),
+      ['-t 1', '-t 2'],
+    );
+    expect(figures.requests).toBe(5);
+    expect(figures.lmx.ttftMs).toBe(11);
+    expect(figures.peers).toEqual({ '-t 1': { ttftMs: 9 }, '-t 2': { ttftMs: 5 } });
+    expect(figures.lmxToBestPeer).toEqual({ ratio: 11 / 5, peer: '-t 2' });
   });
 });
