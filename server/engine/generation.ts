@@ -260,6 +260,12 @@ export async function generateOnSequence(
     },
   };
   const grammar = await outputGrammar(sequence.model, constraints);
+  // A deadline or a client gone before node-llama-cpp starts generating makes it throw the signal's reason
+  // instead of stopping: that is a generation stopped with nothing said, not a failure.
+  const unlessStopped = (error: unknown): undefined => {
+    if (common.signal.aborted) return undefined;
+    throw error;
+  };
 
   let text: string;
   let reasoning = '';
@@ -275,45 +281,47 @@ export async function generateOnSequence(
       (callIds[index] ??= `call_${randomUUID().replaceAll('-', '').slice(0, 24)}`);
     const stopRecording = logprobs?.record(sequence);
     try {
-      const result = await chat.generateResponse(toChatHistory(input.messages, chatWrapper), {
-        ...common,
-        ...(functions
-          ? {
-              functions,
-              documentFunctionParams: true,
-              maxParallelFunctionCalls: tools?.parallel === false ? 1 : undefined,
-              onFunctionCallParamsChunk: (chunk) => {
-                const first = callIds[chunk.callIndex] === undefined;
-                hooks.onToolCall?.({
-                  index: chunk.callIndex,
-                  ...(first ? { id: callId(chunk.callIndex), name: chunk.functionName } : {}),
-                  argumentsDelta: chunk.paramsChunk,
-                });
-              },
+      const result = await chat
+        .generateResponse(toChatHistory(input.messages, chatWrapper), {
+          ...common,
+          ...(functions
+            ? {
+                functions,
+                documentFunctionParams: true,
+                maxParallelFunctionCalls: tools?.parallel === false ? 1 : undefined,
+                onFunctionCallParamsChunk: (chunk) => {
+                  const first = callIds[chunk.callIndex] === undefined;
+                  hooks.onToolCall?.({
+                    index: chunk.callIndex,
+                    ...(first ? { id: callId(chunk.callIndex), name: chunk.functionName } : {}),
+                    argumentsDelta: chunk.paramsChunk,
+                  });
+                },
+              }
+            : { grammar }),
+          budgets: constraints.reasoningEffort === 'none' ? { thoughtTokens: 0 } : undefined,
+          onResponseChunk: (chunk) => {
+            if (chunk.type === undefined) {
+              logprobs?.add(chunk.tokens);
+              onAnswerText(chunk.text);
+            } else if (chunk.segmentType === 'thought') {
+              logprobs?.skip(chunk.tokens);
+              reasoningTokens += chunk.tokens.length;
+              if (chunk.text !== '') hooks.onReasoning?.(chunk.text);
             }
-          : { grammar }),
-        budgets: constraints.reasoningEffort === 'none' ? { thoughtTokens: 0 } : undefined,
-        onResponseChunk: (chunk) => {
-          if (chunk.type === undefined) {
-            logprobs?.add(chunk.tokens);
-            onAnswerText(chunk.text);
-          } else if (chunk.segmentType === 'thought') {
-            logprobs?.skip(chunk.tokens);
-            reasoningTokens += chunk.tokens.length;
-            if (chunk.text !== '') hooks.onReasoning?.(chunk.text);
-          }
-        },
-      });
-      text = result.response;
-      reasoning = result.fullResponse
+          },
+        })
+        .catch(unlessStopped);
+      text = result?.response ?? '';
+      reasoning = (result?.fullResponse ?? [])
         .flatMap((item) => (typeof item !== 'string' && item.segmentType === 'thought' ? [item.text] : []))
         .join('');
-      toolCalls = (result.functionCalls ?? []).map((call, index) => ({
+      toolCalls = (result?.functionCalls ?? []).map((call, index) => ({
         id: callId(index),
         name: call.functionName,
         arguments: JSON.stringify(call.params ?? {}),
       }));
-      stopReason = result.metadata.stopReason;
+      stopReason = result?.metadata.stopReason ?? 'abort';
     } finally {
       chat.dispose({ disposeSequence: false });
       stopRecording?.();
@@ -322,17 +330,19 @@ export async function generateOnSequence(
     const completion = new LlamaCompletion({ contextSequence: sequence, autoDisposeSequence: false });
     const stopRecording = logprobs?.record(sequence);
     try {
-      const result = await completion.generateCompletionWithMeta(input.prompt, {
-        ...common,
-        grammar,
-        onToken: (tokens) => {
-          common.onToken(tokens);
-          logprobs?.add(tokens);
-        },
-        onTextChunk: onAnswerText,
-      });
-      text = result.response;
-      stopReason = result.metadata.stopReason;
+      const result = await completion
+        .generateCompletionWithMeta(input.prompt, {
+          ...common,
+          grammar,
+          onToken: (tokens) => {
+            common.onToken(tokens);
+            logprobs?.add(tokens);
+          },
+          onTextChunk: onAnswerText,
+        })
+        .catch(unlessStopped);
+      text = result?.response ?? '';
+      stopReason = result?.metadata.stopReason ?? 'abort';
     } finally {
       completion.dispose({ disposeSequence: false });
       stopRecording?.();

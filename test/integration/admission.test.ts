@@ -145,4 +145,27 @@ describe('inference timeout', () => {
     expect(finish).toBe('length');
     expect(usage!.completion_tokens).toBeLessThan(1900);
   });
+
+  it('a timeout that passes before the first token ends the stream the same way, not with an error', async () => {
+    // 1 ms: the deadline passes while the request is still being set up, before node-llama-cpp generates.
+    lmx = await startTestServer({ startupModels: [await testModelPath()], inference: { timeoutMs: 1 } });
+    const model = await modelId(lmx);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const stream = await lmx.openai.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: `x ${attempt}` }],
+        max_tokens: 64,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      let finish: string | null | undefined;
+      let usage: OpenAI.CompletionUsage | null | undefined;
+      for await (const chunk of stream) {
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        usage = chunk.usage ?? usage;
+      }
+      expect(finish).toBe('length');
+      expect(usage!.completion_tokens).toBeLessThan(64);
+    }
+  });
 });
