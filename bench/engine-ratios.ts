@@ -110,6 +110,12 @@ export interface EngineOptions {
   prefillTokens?: number;
   timeoutMs: number;
   log: (line: string) => void;
+  /**
+   * Resolves once no server is still busy with the previous measurement, called before each measured round and
+   * request. llama-server's threadpool spins for ~130 ms after every graph (polling level 50): without this, the side
+   * measured next shares the machine with a spinning peer.
+   */
+  settle?: () => Promise<void>;
 }
 
 export async function measureEngine(options: EngineOptions): Promise<EngineFigures> {
@@ -131,6 +137,7 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
   const add = (key: string, sample: Sample) => samples.set(key, [...(samples.get(key) ?? []), sample]);
   const prefillRounds = new Map<string, { tokensPerSecond: number; promptTokens: number }[]>();
   const ttftRounds = new Map<string, number[]>();
+  const settle = options.settle ?? (async () => {});
   const longPrompt = options.prefillTokens ? promptOfTokens(floor, options.prefillTokens) : undefined;
   try {
     const promptTokens = floor.tokenize(prompt);
@@ -138,6 +145,7 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
     await floor.run({ streams: 1, promptTokens, tokens: 8, maxSeconds: 30 });
     for (let round = 0; round < options.rounds; round++) {
       for (const streams of options.streams) {
+        await settle();
         const bare = await floor.run({ streams, promptTokens, tokens: options.tokens, maxSeconds: 120 });
         add(`floor/${streams}`, {
           decode: bare.tokPerSec,
@@ -145,8 +153,10 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
           failed: 0,
           perDecode: bare.tokensPerDecode,
         });
+        await settle();
         add(`lmx/${streams}`, httpSample(await overHttp(lmx, undefined, streams, round === 0, options)));
         for (const peer of peers) {
+          await settle();
           const result = await overHttp(peer.target, peer.model, streams, round === 0, options);
           peer.model ??= result.targets[0]?.models[0];
           add(`${peer.label}/${streams}`, httpSample(result));
@@ -167,11 +177,13 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
     for (const side of sides) side.model ??= await firstModel(side.target);
     for (let round = 0; round < options.rounds; round++)
       for (let request = 0; request < (options.ttftRequests ?? 0); request++)
-        for (const side of sides)
+        for (const side of sides) {
+          await settle();
           ttftRounds.set(side.label, [
             ...(ttftRounds.get(side.label) ?? []),
             await ttftOnce(side.target, side.model!, prompt, options),
           ]);
+        }
     if (options.ttftRequests)
       options.log(
         `   TTFT, ${options.rounds * options.ttftRequests} requests each: ` +
@@ -183,6 +195,7 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
     for (let round = 0; longPrompt && round < options.rounds; round++) {
       const line: string[] = [];
       for (const side of prefillSides) {
+        await settle();
         const figure = await prefillOnce(
           side.target,
           side.model!,

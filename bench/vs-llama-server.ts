@@ -18,6 +18,7 @@ import { machineInfo } from '../loadgen/machine.ts';
 import { readModelFileInfo } from '../server/engine/gguf.ts';
 import { chooseThreads } from '../server/engine/threads.ts';
 import { ensureGeneratedModel } from '../test/fixtures/models.ts';
+import { untilIdle } from './process-idle.ts';
 import { isShapeName } from '../test/fixtures/gguf-writer.ts';
 import { freePort } from '../test/helpers/cluster.ts';
 import { repoRoot, spawnServer, waitUntilReady } from '../test/helpers/server.ts';
@@ -148,6 +149,7 @@ async function measureModel(name: string, flags: Flags): Promise<ModelFigures> {
       prefillTokens: Math.min(flags.prefillTokens, contextPerSequence - 64),
       timeoutMs: 300_000,
       log,
+      settle: () => untilIdle(processes.map((p) => p.pid)),
     });
     const rss = Object.fromEntries(
       processes.map((p) => [p.label, { idle: idle[p.label]!, afterRuns: rssMb(p.pid) }]),

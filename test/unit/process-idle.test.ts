@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { cpuTicks, untilIdle } from '../../bench/process-idle.ts';
+
+// A child that spins on one core for `ms`, prints "done", then sleeps until killed.
+function spinner(ms: number) {
+  const child = spawn(
+    process.execPath,
+    [
+      '-e',
+      `const end = Date.now() + ${ms}; while (Date.now() < end); console.log('done'); setInterval(() => {}, 1e6);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const done = new Promise<number>((resolve) =>
+    child.stdout.on(
+      'data',
+      (chunk: Buffer) => chunk.toString().includes('done') && resolve(performance.now()),
+    ),
+  );
+  return { child, done };
+}
+
+describe.skipIf(process.platform !== 'linux')('untilIdle (the bench waits for spinning servers)', () => {
+  it('returns only after a busy process stops using the CPU', async () => {
+    const { child, done } = spinner(600);
+    try {
+      await once(child, 'spawn');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(cpuTicks(child.pid!)).toBeGreaterThan(0);
+      await untilIdle([child.pid!], 10_000);
+      const returned = performance.now();
+      expect(returned).toBeGreaterThan(await done);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('gives up at its bound while a process keeps spinning', async () => {
+    const { child } = spinner(60_000);
+    try {
+      await once(child, 'spawn');
+      const started = performance.now();
+      await untilIdle([child.pid!], 500);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(450);
+      expect(cpuTicks(child.pid!)).toBeGreaterThan(0);
+    } finally {
+      child.kill();
+    }
+  });
+});
