@@ -18,11 +18,11 @@ import { machineInfo } from '../loadgen/machine.ts';
 import { readModelFileInfo } from '../server/engine/gguf.ts';
 import { chooseThreads } from '../server/engine/threads.ts';
 import { ensureGeneratedModel } from '../test/fixtures/models.ts';
-import { untilIdle } from './process-idle.ts';
 import { isShapeName } from '../test/fixtures/gguf-writer.ts';
 import { freePort } from '../test/helpers/cluster.ts';
 import { repoRoot, spawnServer, waitUntilReady } from '../test/helpers/server.ts';
 import { measureEngine, type EngineFigures } from './engine-ratios.ts';
+import { untilIdle } from './process-idle.ts';
 
 const PARALLEL = 4;
 const CONTEXT_PER_SEQUENCE = 4096;
