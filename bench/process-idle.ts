@@ -8,17 +8,20 @@ export function cpuTicks(pid: number): number {
 }
 
 /**
- * Waits until none of the processes used more than one clock tick of CPU in the last 50 ms (at most `maxMs`), so
- * that a server still spinning after its previous request does not share the machine with the one measured next.
+ * Waits until the processes together used at most one clock tick of CPU in each of two consecutive 50 ms windows
+ * (at most `maxMs`), so that a server still spinning after its previous request does not share the machine with
+ * the one measured next. Two windows, because on a loaded machine a spinning process can be descheduled for one.
  */
 export async function untilIdle(pids: readonly number[], maxMs = 3_000): Promise<void> {
   const total = () => pids.reduce((sum, pid) => sum + cpuTicks(pid), 0);
   const deadline = performance.now() + maxMs;
   let before = total();
+  let quietWindows = 0;
   while (performance.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const now = total();
-    if (now - before <= 1) return;
+    quietWindows = now - before <= 1 ? quietWindows + 1 : 0;
+    if (quietWindows === 2) return;
     before = now;
   }
 }
