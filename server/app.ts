@@ -18,6 +18,7 @@ import type { ModelManager } from './models/model-manager.ts';
 import type { EmbeddingService } from './helpers/embedding-service.ts';
 import type { RagStore } from './rag/rag-store.ts';
 import type { ResponseStore } from './persistence/response-store.ts';
+import type { OpenOnFirstUse } from './persistence/open-on-first-use.ts';
 import { uiRoutes } from './api/ui.ts';
 import { recordRouteSchemas } from './api/route-schemas.ts';
 import { bearerToken, keysMatch } from './api/auth.ts';
@@ -35,9 +36,9 @@ export interface AppServices {
   models: ModelManager;
   /** Embedding and rerank calls (local model or helper node). */
   embeddings: EmbeddingService;
-  rag: RagStore;
+  rag: OpenOnFirstUse<RagStore>;
   /** What /v1/responses keeps responses in (opened and closed by the composition root). */
-  responseStore: ResponseStore;
+  responseStore: OpenOnFirstUse<ResponseStore>;
   lifecycle: Lifecycle;
   adminKey: AdminKeyHolder;
   /** What the admin routes of the model library, downloads, events, state and config act on. */

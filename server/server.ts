@@ -28,8 +28,9 @@ import { Metrics } from './telemetry/metrics.ts';
 import { EmbeddingService } from './helpers/embedding-service.ts';
 import { HelperPool } from './helpers/helper-pool.ts';
 import { ragHealthCheck } from './rag/health.ts';
-import { RagStore } from './rag/rag-store.ts';
-import { ResponseStore } from './persistence/response-store.ts';
+import type { RagStore } from './rag/rag-store.ts';
+import type { ResponseStore } from './persistence/response-store.ts';
+import { OpenOnFirstUse } from './persistence/open-on-first-use.ts';
 
 /** What tests (and the app) may replace when starting a server. */
 export interface ServerOverrides {
@@ -49,8 +50,8 @@ interface Parts {
   engine?: Engine;
   models?: ModelManager;
   downloads?: DownloadManager;
-  rag?: RagStore;
-  responseStore?: ResponseStore;
+  rag?: OpenOnFirstUse<RagStore>;
+  responseStore?: OpenOnFirstUse<ResponseStore>;
   helpers?: HelperPool;
   liveStats?: { stop(): void };
 }
@@ -205,13 +206,20 @@ export class LmxServer {
     parts.helpers = helpers;
     liveConfig.onChange((next) => helpers.reconfigure(next.helpers, next.helperBreaker));
     const embeddings = new EmbeddingService(models, metrics, helpers);
-    const rag = await RagStore.open(path.join(config.dataDir, 'rag'), embeddings, logger);
+    // Opened by their first use: a server that stores nothing never loads LanceDB.
+    const rag = new OpenOnFirstUse('RAG', async () => {
+      const { RagStore } = await import('./rag/rag-store.ts');
+      return RagStore.open(path.join(config.dataDir, 'rag'), embeddings, logger);
+    });
     parts.rag = rag;
-    const responseStore = await ResponseStore.open(
-      path.join(config.dataDir, 'responses'),
-      { maxCount: config.responses.storeMaxCount, maxBytes: config.responses.storeMaxBytes },
-      logger,
-    );
+    const responseStore = new OpenOnFirstUse('response', async () => {
+      const { ResponseStore } = await import('./persistence/response-store.ts');
+      return ResponseStore.open(
+        path.join(config.dataDir, 'responses'),
+        { maxCount: config.responses.storeMaxCount, maxBytes: config.responses.storeMaxBytes },
+        logger,
+      );
+    });
     parts.responseStore = responseStore;
 
     const drain = new Drain();

@@ -87,11 +87,24 @@ interface CollectionCounts {
   chunks: number;
 }
 
-/** The RAG store: collections, documents, chunks, size on disk, last write, and each collection's counts. */
+/**
+ * The RAG store: collections, documents, chunks, size on disk, last write, and each collection's counts;
+ * or, before its first use, that it is not open yet (or why it could not open).
+ */
 export function RagStore({ components }: { components: HealthComponent[] }) {
   const rag = components.find((component) => component.name === 'rag');
   if (!rag) return null;
   const { details } = rag;
+  if (details.opened === false) {
+    return (
+      <section className="health-section" aria-labelledby="rag-title">
+        <h3 id="rag-title">RAG store</h3>
+        <p className="muted">
+          {text(details, 'error') ?? 'Not opened yet: the store opens when a request first uses it.'}
+        </p>
+      </section>
+    );
+  }
   const lastWrite = text(details, 'lastWriteAt');
   const collections = Array.isArray(details.byCollection) ? (details.byCollection as CollectionCounts[]) : [];
   return (

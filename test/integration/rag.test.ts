@@ -120,6 +120,7 @@ describe('RAG store', () => {
     const rag = health.components.find((component: Json) => component.name === 'rag');
     expect(rag.status).toBe('ok');
     expect(rag.details).toMatchObject({
+      opened: true,
       collections: 1,
       documents: 2,
       chunks,

@@ -11,6 +11,7 @@ import { adminModelRoutes } from './models.ts';
 import type { AdminModelServices } from './services.ts';
 import { adminStateRoutes } from './state.ts';
 import type { RagStore } from '../../rag/rag-store.ts';
+import type { OpenOnFirstUse } from '../../persistence/open-on-first-use.ts';
 import { ragCollectionRoutes } from '../rag/routes.ts';
 
 export interface AdminRoutesOptions {
@@ -22,7 +23,7 @@ export interface AdminRoutesOptions {
   modelServices: AdminModelServices;
   /** The other nodes of the pool the dashboard shows (cluster.peers). */
   peers?: readonly string[];
-  rag: RagStore;
+  rag: OpenOnFirstUse<RagStore>;
 }
 
 /** Every /admin/* route: the admin key (bearer token) is checked before anything else runs. */

@@ -12,6 +12,7 @@ import type { InferenceRoutesOptions } from './options.ts';
 import type { RagStore } from '../../rag/rag-store.ts';
 import { ragDocumentRoutes } from '../rag/routes.ts';
 import type { ResponseStore } from '../../persistence/response-store.ts';
+import type { OpenOnFirstUse } from '../../persistence/open-on-first-use.ts';
 import { responsesRoutes } from './responses.ts';
 
 export interface OpenAiScopeOptions extends InferenceRoutesOptions {
@@ -19,9 +20,9 @@ export interface OpenAiScopeOptions extends InferenceRoutesOptions {
   apiKey?: string;
   adminKey: AdminKeyHolder;
   corsOrigins: readonly string[];
-  rag: RagStore;
+  rag: OpenOnFirstUse<RagStore>;
   /** Where /v1/responses keeps the responses it stores. */
-  responseStore: ResponseStore;
+  responseStore: OpenOnFirstUse<ResponseStore>;
 }
 
 /** The OpenAI-compatible API, mounted under /v1: CORS, the optional API key, then the routes. */

@@ -5,6 +5,7 @@ import type { LoadedModel } from '../../engine/loaded-model.ts';
 import { ContextLengthExceededError } from '../../engine/prompt-fit.ts';
 import { ApiError, invalidRequest, notFound, storageFailure } from '../../errors.ts';
 import type { ResponseStore } from '../../persistence/response-store.ts';
+import type { OpenOnFirstUse } from '../../persistence/open-on-first-use.ts';
 import type { InferenceRoutesOptions } from './options.ts';
 import { runInference, type ChoiceDelta, type InferenceRun, type RunListener } from './respond.ts';
 import { itemId, normalizeInput, toChatTurns } from './responses-input.ts';
@@ -21,7 +22,7 @@ import {
 import { SseStream } from './sse.ts';
 
 export interface ResponsesRouteOptions extends InferenceRoutesOptions {
-  store: ResponseStore;
+  store: OpenOnFirstUse<ResponseStore>;
 }
 
 /**
@@ -33,7 +34,7 @@ export interface ResponsesRouteOptions extends InferenceRoutesOptions {
 export const responsesRoutes: FastifyPluginAsyncTypebox<ResponsesRouteOptions> = async (app, options) => {
   const { store } = options;
   const stored = async (id: string) => {
-    const found = await store.get(id);
+    const found = await (await store.open()).get(id);
     if (!found) throw notFound(`Response with id '${id}'`);
     return found;
   };
@@ -71,7 +72,7 @@ export const responsesRoutes: FastifyPluginAsyncTypebox<ResponsesRouteOptions> =
 
   app.delete('/responses/:id', { schema: { params: ResponseIdParams } }, async (request) => {
     const { id } = request.params;
-    if (!(await store.delete(id))) throw notFound(`Response with id '${id}'`);
+    if (!(await (await store.open()).delete(id))) throw notFound(`Response with id '${id}'`);
     return { id, object: 'response', deleted: true };
   });
 };
@@ -84,7 +85,9 @@ async function createResponse(
 ): Promise<FastifyReply> {
   refuseUnsupported(body);
   const previous = body.previous_response_id ?? undefined;
-  const earlier = previous === undefined ? [] : await conversationOf(options.store, previous);
+  // Opened (on first use) before the generation: a store that cannot open fails the request at once.
+  const store = previous !== undefined || body.store !== false ? await options.store.open() : undefined;
+  const earlier = previous === undefined || !store ? [] : await conversationOf(store, previous);
   // The conversation the model answers: the previous response's input and output, then this input.
   const input = [...earlier, ...normalizeInput(body.input)];
   const constraints = responseConstraints(body);
@@ -130,9 +133,9 @@ async function createResponse(
   response ??= responseObject(body, run.model.id);
   if (!sse) feedWhole(output, result);
   const finished = finish(response, output, result);
-  if (finished.store) {
+  if (finished.store && store) {
     try {
-      await options.store.put({ id: finished.id, response: finished, input });
+      await store.put({ id: finished.id, response: finished, input });
     } catch (error) {
       // Not kept: the client is told so rather than handed an id that will not be found.
       request.log.error({ err: error }, 'response store write failed');

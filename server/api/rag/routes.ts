@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { invalidRequest } from '../../errors.ts';
 import type { CollectionInfo, RagStore } from '../../rag/rag-store.ts';
+import type { OpenOnFirstUse } from '../../persistence/open-on-first-use.ts';
 import type { Drain } from '../../resilience/drain.ts';
 import { abortOnClientGone } from '../openai/client-abort.ts';
 import type { RequestLimits } from '../openai/schema.ts';
@@ -30,14 +31,19 @@ function collectionView(info: CollectionInfo) {
 }
 
 /** /admin/rag/collections: create, list (with counts), delete. */
-export const ragCollectionRoutes: FastifyPluginAsyncTypebox<{ rag: RagStore }> = async (app, { rag }) => {
+export const ragCollectionRoutes: FastifyPluginAsyncTypebox<{ rag: OpenOnFirstUse<RagStore> }> = async (
+  app,
+  { rag },
+) => {
   app.post('/rag/collections', { schema: { body: CreateCollectionBody } }, async (request, reply) => {
     const body = request.body;
     const chunkSize = body.chunk_size ?? DEFAULT_CHUNK_SIZE;
     const chunkOverlap = body.chunk_overlap ?? Math.min(DEFAULT_CHUNK_OVERLAP, Math.floor(chunkSize / 2));
     if (chunkOverlap >= chunkSize)
       throw invalidRequest('chunk_overlap must be smaller than chunk_size.', 'chunk_overlap');
-    const info = await rag.createCollection(
+    const info = await (
+      await rag.open()
+    ).createCollection(
       { name: body.name, model: body.model, chunkSize, chunkOverlap },
       abortOnClientGone(reply).signal,
     );
@@ -46,14 +52,14 @@ export const ragCollectionRoutes: FastifyPluginAsyncTypebox<{ rag: RagStore }> =
 
   app.get('/rag/collections', async () => ({
     object: 'list',
-    data: (await rag.listCollections()).map(collectionView),
+    data: (await (await rag.open()).listCollections()).map(collectionView),
   }));
 
   app.delete(
     '/rag/collections/:collection',
     { schema: { params: CollectionParams } },
     async (request, reply) => {
-      await rag.deleteCollection(request.params.collection);
+      await (await rag.open()).deleteCollection(request.params.collection);
       return reply.code(204).send();
     },
   );
@@ -61,7 +67,7 @@ export const ragCollectionRoutes: FastifyPluginAsyncTypebox<{ rag: RagStore }> =
 
 /** /v1/rag/{collection}/documents and /query: ingest, list, delete, query. */
 export const ragDocumentRoutes: FastifyPluginAsyncTypebox<{
-  rag: RagStore;
+  rag: OpenOnFirstUse<RagStore>;
   limits: RequestLimits;
   drain: Drain;
 }> = async (app, { rag, limits, drain }) => {
@@ -75,11 +81,9 @@ export const ragDocumentRoutes: FastifyPluginAsyncTypebox<{
       const ids = request.body.documents.flatMap((document) => (document.id ? [document.id] : []));
       const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
       if (repeated) throw invalidRequest(`The document id '${repeated}' appears twice.`, 'documents');
-      const added = await rag.addDocuments(
-        request.params.collection,
-        request.body.documents,
-        signalOf(reply),
-      );
+      const added = await (
+        await rag.open()
+      ).addDocuments(request.params.collection, request.body.documents, signalOf(reply));
       return reply.code(201).send({
         object: 'list',
         data: added.documents,
@@ -90,11 +94,11 @@ export const ragDocumentRoutes: FastifyPluginAsyncTypebox<{
 
   app.get('/rag/:collection/documents', { schema: { params: CollectionParams } }, async (request) => ({
     object: 'list',
-    data: await rag.listDocuments(request.params.collection),
+    data: await (await rag.open()).listDocuments(request.params.collection),
   }));
 
   app.delete('/rag/:collection/documents/:id', { schema: { params: DocumentParams } }, async (request) => {
-    const { chunks } = await rag.deleteDocument(request.params.collection, request.params.id);
+    const { chunks } = await (await rag.open()).deleteDocument(request.params.collection, request.params.id);
     return { id: request.params.id, deleted: true, chunks };
   });
 
@@ -108,7 +112,9 @@ export const ragDocumentRoutes: FastifyPluginAsyncTypebox<{
         model: body.rerank.model,
         candidates: body.rerank.candidates ?? topK * 4,
       };
-      const { hits, promptTokens } = await rag.query(
+      const { hits, promptTokens } = await (
+        await rag.open()
+      ).query(
         request.params.collection,
         { query: body.query, topK, filter: body.filter, rerank },
         signalOf(reply),

@@ -50,6 +50,8 @@ test('the Health tab shows a helper’s circuit closed, then open after it is ki
   await expect(h1).toContainText('circuit closed');
   await expect(h1).toContainText(new URL(helper.url).host);
   await expect(h1).toContainText(`0 of ${FAILURE_THRESHOLD}`);
+  // Nothing has used the RAG store yet: it is not open (no LanceDB loaded), and the tab says so.
+  await expect(page.getByRole('region', { name: 'RAG store' })).toContainText('Not opened yet');
   expect(await seriousViolations(page), 'axe with the circuit closed').toEqual([]);
 
   helper.child.kill('SIGKILL');
