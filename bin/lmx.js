@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // The `lmx` command. An installed package carries the compiled server (dist/cli/lmx.js, made by
 // `npm run build`) and no TypeScript, and runs that. A development checkout — the sources are here —
 // runs the sources through tsx, so what runs is always what is being edited and a stale build is never

@@ -8,6 +8,7 @@ import pino from 'pino';
 import { validateConfig } from '../../server/config/load.ts';
 import { LmxServer, type ServerOverrides } from '../../server/server.ts';
 import type { Logger } from 'pino';
+import { lmxNodeFlags } from '../../cli/node-flags.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 
@@ -119,9 +120,14 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** `lmx <args>` as a child process, its output collected as it comes. */
-function startLmx(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin/lmx.js'), ...args], {
+/**
+ * `lmx <args>` as a child process, its output collected as it comes: `node <lmx's flags> bin/lmx.js`, or
+ * with `shebang`, bin/lmx.js itself (as an installed `lmx` runs).
+ */
+function startLmx(args: string[], env: NodeJS.ProcessEnv, shebang = false) {
+  const bin = path.join(repoRoot, 'bin/lmx.js');
+  const [command, argv] = shebang ? [bin, args] : [process.execPath, [...lmxNodeFlags, bin, ...args]];
+  const child = spawn(command, argv, {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -139,8 +145,9 @@ export async function spawnServer(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 60_000,
+  shebang = false,
 ): Promise<ServerProcess> {
-  const { child, output, exited } = startLmx(['serve', ...args], env);
+  const { child, output, exited } = startLmx(['serve', ...args], env, shebang);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`no listening line after ${timeoutMs} ms:\n${output.stderr}`)),
