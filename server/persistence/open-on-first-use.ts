@@ -5,12 +5,8 @@ export class StoreUnavailableError extends Error {
     readonly store: string,
     cause: unknown,
   ) {
-    super(
-      `The ${store} store could not be opened: ${cause instanceof Error ? cause.message : String(cause)}`,
-      {
-        cause,
-      },
-    );
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(`The ${store} store could not be opened: ${why}`, { cause });
   }
 }
 
@@ -24,7 +20,7 @@ export class StoreStoppedError extends Error {
 
 /**
  * A store opened by its first use, not at startup. LanceDB (the RAG and Responses stores) costs about
- * 50 MB of resident memory once loaded — its native library, its Arrow runtime — which a server that
+ * 45 MB of resident memory once loaded — its native library, its Arrow runtime — which a server that
  * never stores anything should not carry. `open` loads the store's module itself (a dynamic import), so
  * nothing of it is in memory before. An open that failed is tried again by the next use.
  */

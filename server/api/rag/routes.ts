@@ -41,9 +41,8 @@ export const ragCollectionRoutes: FastifyPluginAsyncTypebox<{ rag: OpenOnFirstUs
     const chunkOverlap = body.chunk_overlap ?? Math.min(DEFAULT_CHUNK_OVERLAP, Math.floor(chunkSize / 2));
     if (chunkOverlap >= chunkSize)
       throw invalidRequest('chunk_overlap must be smaller than chunk_size.', 'chunk_overlap');
-    const info = await (
-      await rag.open()
-    ).createCollection(
+    const store = await rag.open();
+    const info = await store.createCollection(
       { name: body.name, model: body.model, chunkSize, chunkOverlap },
       abortOnClientGone(reply).signal,
     );
@@ -59,7 +58,8 @@ export const ragCollectionRoutes: FastifyPluginAsyncTypebox<{ rag: OpenOnFirstUs
     '/rag/collections/:collection',
     { schema: { params: CollectionParams } },
     async (request, reply) => {
-      await (await rag.open()).deleteCollection(request.params.collection);
+      const store = await rag.open();
+      await store.deleteCollection(request.params.collection);
       return reply.code(204).send();
     },
   );
@@ -81,9 +81,12 @@ export const ragDocumentRoutes: FastifyPluginAsyncTypebox<{
       const ids = request.body.documents.flatMap((document) => (document.id ? [document.id] : []));
       const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
       if (repeated) throw invalidRequest(`The document id '${repeated}' appears twice.`, 'documents');
-      const added = await (
-        await rag.open()
-      ).addDocuments(request.params.collection, request.body.documents, signalOf(reply));
+      const store = await rag.open();
+      const added = await store.addDocuments(
+        request.params.collection,
+        request.body.documents,
+        signalOf(reply),
+      );
       return reply.code(201).send({
         object: 'list',
         data: added.documents,
@@ -98,7 +101,8 @@ export const ragDocumentRoutes: FastifyPluginAsyncTypebox<{
   }));
 
   app.delete('/rag/:collection/documents/:id', { schema: { params: DocumentParams } }, async (request) => {
-    const { chunks } = await (await rag.open()).deleteDocument(request.params.collection, request.params.id);
+    const store = await rag.open();
+    const { chunks } = await store.deleteDocument(request.params.collection, request.params.id);
     return { id: request.params.id, deleted: true, chunks };
   });
 
@@ -112,9 +116,8 @@ export const ragDocumentRoutes: FastifyPluginAsyncTypebox<{
         model: body.rerank.model,
         candidates: body.rerank.candidates ?? topK * 4,
       };
-      const { hits, promptTokens } = await (
-        await rag.open()
-      ).query(
+      const store = await rag.open();
+      const { hits, promptTokens } = await store.query(
         request.params.collection,
         { query: body.query, topK, filter: body.filter, rerank },
         signalOf(reply),
