@@ -16,7 +16,7 @@ import { ModelKindError } from './engine/loaded-model.ts';
 import { DimensionsUnsupportedError, InputTooLongError, InvalidTokenError } from './engine/embedder.ts';
 import { HelperRefusedError, HelpersUnavailableError } from './helpers/errors.ts';
 import * as rag from './rag/errors.ts';
-import { StoreStoppedError, StoreUnavailableError } from './persistence/open-on-first-use.ts';
+import { StoreClosedError, StoreUnavailableError } from './persistence/open-on-first-use.ts';
 import { ContextLengthExceededError } from './engine/prompt-fit.ts';
 
 /**
@@ -168,8 +168,7 @@ export function fromDomainError(error: unknown): ApiError | undefined {
       error.body.code,
       error.body.param,
     );
-  if (error instanceof rag.StoreClosedError || error instanceof StoreStoppedError)
-    return unavailable(error.message, 'store_closing', 1);
+  if (error instanceof StoreClosedError) return unavailable(error.message, 'store_closing', 1);
   if (error instanceof StoreUnavailableError) return unavailable(error.message, 'store_unavailable', 5);
   return undefined;
 }

@@ -10,9 +10,9 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-/** The server stops: the store is not opened any more. */
-export class StoreStoppedError extends Error {
-  override readonly name = 'StoreStoppedError';
+/** The store is closing (the server stops): nothing more is opened or written. */
+export class StoreClosedError extends Error {
+  override readonly name = 'StoreClosedError';
   constructor(readonly store: string) {
     super(`The ${store} store is closing; retry on another node or after the restart.`);
   }
@@ -47,7 +47,7 @@ export class OpenOnFirstUse<T extends { close(): Promise<void> }> {
 
   /** The store, opened by the first call (and by the next one after an open failed). */
   open(): Promise<T> {
-    if (this.#stopped) return Promise.reject(new StoreStoppedError(this.name));
+    if (this.#stopped) return Promise.reject(new StoreClosedError(this.name));
     this.#opening ??= this.openStore().then(
       (store) => {
         this.#lastFailure = undefined;

@@ -34,14 +34,6 @@ export class DocumentNotFoundError extends Error {
   }
 }
 
-/** The store is closing (the server stops): nothing more is written. */
-export class StoreClosedError extends Error {
-  override readonly name = 'StoreClosedError';
-  constructor() {
-    super('The RAG store is closing; retry on another node or after the restart.');
-  }
-}
-
 /** A chunk of a document has more tokens than the embedding model's context. */
 export class ChunkTooLongError extends Error {
   override readonly name = 'ChunkTooLongError';

@@ -12,8 +12,8 @@ import {
   CollectionNotFoundError,
   DocumentExistsError,
   DocumentNotFoundError,
-  StoreClosedError,
 } from './errors.ts';
+import { StoreClosedError } from '../persistence/open-on-first-use.ts';
 import {
   chunkRows,
   chunksSchema,
@@ -363,7 +363,7 @@ export class RagStore {
 
   /** Runs `task` after every write before it; refused once the store is closing. */
   #write<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new StoreClosedError());
+    if (this.#closed) return Promise.reject(new StoreClosedError('RAG'));
     const result = this.#writes.then(task);
     this.#writes = result.catch(() => undefined);
     return result;
