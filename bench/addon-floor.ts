@@ -46,6 +46,17 @@ export function internalsOf(
   return { ctx, newSampler: () => new bindings.AddonSampler(addonModel) };
 }
 
+/** node-llama-cpp with the binary LMX runs: its patched build when there is one (unless LMX_ENGINE_ADDON=prebuilt). */
+export async function lmxsLlama(nlc: typeof NodeLlamaCpp, gpu: 'auto' | 'off'): Promise<NodeLlamaCpp.Llama> {
+  const key = process.env[addonChoiceEnv] === 'prebuilt' ? undefined : await engineBuildKey();
+  return nlc.getLlama({
+    gpu: gpu === 'off' ? false : 'auto',
+    build: 'never',
+    cmakeOptions: key?.cmakeOptions ?? {},
+    logLevel: nlc.LlamaLogLevel.error,
+  });
+}
+
 /** Counts tokens per llama_decode by wrapping the addon context's initBatch/decodeBatch. */
 export class DecodeCounter {
   private pendingSize = 0;
@@ -208,14 +219,7 @@ export class AddonFloor {
       contextSize: number;
     },
   ): Promise<AddonFloor> {
-    // The same binary LMX runs: its patched build when there is one (unless LMX_ENGINE_ADDON=prebuilt).
-    const key = process.env[addonChoiceEnv] === 'prebuilt' ? undefined : await engineBuildKey();
-    const llama = await nlc.getLlama({
-      gpu: options.gpu === 'off' ? false : 'auto',
-      build: 'never',
-      cmakeOptions: key?.cmakeOptions ?? {},
-      logLevel: nlc.LlamaLogLevel.error,
-    });
+    const llama = await lmxsLlama(nlc, options.gpu);
     const model = await llama.loadModel({ modelPath: options.modelPath });
     const context = await model.createContext({
       sequences: options.sequences,

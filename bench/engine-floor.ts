@@ -30,7 +30,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as NodeLlamaCpp from 'node-llama-cpp';
 import { endOfGenerationBan } from '../server/engine/generation.ts';
 import { percentile } from '../loadgen/percentiles.ts';
-import { DecodeCounter, internalsOf, runBareOnContext, StreamClock, type RunResult } from './addon-floor.ts';
+import {
+  DecodeCounter,
+  internalsOf,
+  lmxsLlama,
+  runBareOnContext,
+  StreamClock,
+  type RunResult,
+} from './addon-floor.ts';
 
 type Nlc = typeof NodeLlamaCpp;
 type Mode = 'bare' | 'evaluate' | 'completion' | 'chat';
@@ -215,7 +222,7 @@ interface ModeSummary {
 
 async function runInProcess(args: Args): Promise<Record<string, unknown>> {
   const nlc = (await import(nlcEntry(args.nlc))) as Nlc;
-  const llama = await nlc.getLlama({ gpu: false, logLevel: nlc.LlamaLogLevel.error });
+  const llama = await lmxsLlama(nlc, 'off');
   const model = await llama.loadModel({ modelPath: args.model });
   const rig: Rig = { nlc, llama, model, promptTokens: model.tokenize(args.prompt, false), args };
   if (rig.promptTokens.length === 0) throw new Error('empty prompt');
@@ -293,7 +300,7 @@ async function runIoProbe(args: Args, file: string): Promise<Record<string, unkn
     },
   };
   const nlc = (await import(nlcEntry(args.nlc))) as Nlc;
-  const llama = await nlc.getLlama({ gpu: false, logLevel: nlc.LlamaLogLevel.error });
+  const llama = await lmxsLlama(nlc, 'off');
   const model = await llama.loadModel({ modelPath: args.model });
   const maxSteps = 4000;
   const context = await model.createContext({

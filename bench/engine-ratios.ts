@@ -95,7 +95,9 @@ export interface EnginePeer {
 export interface EngineOptions {
   lmxUrl: string;
   modelPath: string;
+  /** The addon floor's decode threads (and batch threads: LMX's build only), best the ones LMX chose. */
   threads: number;
+  batchThreads?: number;
   gpu: 'auto' | 'off';
   /** The server's context shape, so the floor decodes in a context like the server's. */
   sequences: number;
@@ -123,6 +125,7 @@ export async function measureEngine(options: EngineOptions): Promise<EngineFigur
   const floor = await AddonFloor.open(nodeLlamaCpp, {
     modelPath: options.modelPath,
     threads: options.threads,
+    batchThreads: options.batchThreads,
     gpu: options.gpu,
     sequences: options.sequences,
     contextSize: options.contextSize,

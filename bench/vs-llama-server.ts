@@ -9,14 +9,14 @@
 // user's `lmx serve` does. Writes bench/results/vs-llama-server.json.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { machineInfo } from '../loadgen/machine.ts';
 import { readModelFileInfo } from '../server/engine/gguf.ts';
-import { chooseThreads } from '../server/engine/threads.ts';
 import { ensureGeneratedModel } from '../test/fixtures/models.ts';
 import { isShapeName } from '../test/fixtures/gguf-writer.ts';
 import { freePort } from '../test/helpers/cluster.ts';
@@ -43,7 +43,34 @@ interface ModelFigures {
   rssMb: Record<string, { idle: number; afterRuns: number }>;
   /** LMX's idle RSS ÷ the smallest peer's (target ≤ 1.2). */
   idleRssToSmallestPeer?: number;
+  /** The thread counts LMX chose for the model at load (deep health), which the addon floor also runs. */
+  lmxThreads: LmxThreads;
   engine: EngineFigures;
+}
+
+interface LmxThreads {
+  threads: number;
+  threadsReason: string;
+  batchThreads: number | undefined;
+}
+
+/** What LMX's deep health says it chose for the loaded model: decode threads (calibrated at load) and batch threads. */
+async function lmxThreadsOf(url: string, adminKey: string): Promise<LmxThreads> {
+  const response = await fetch(`${url}/admin/health`, { headers: { authorization: `Bearer ${adminKey}` } });
+  if (!response.ok) throw new Error(`LMX deep health: ${response.status} ${await response.text()}`);
+  const health = (await response.json()) as {
+    components: {
+      name: string;
+      details?: { threads?: number; threadsReason?: string; batchThreads?: number };
+    }[];
+  };
+  const model = health.components.find((c) => c.name.startsWith('model:'))?.details;
+  if (model?.threads === undefined) throw new Error('LMX deep health names no model with threads');
+  return {
+    threads: model.threads,
+    threadsReason: model.threadsReason ?? '?',
+    batchThreads: model.batchThreads,
+  };
 }
 
 /** VmRSS of a process, in MB (Linux /proc). */
@@ -105,9 +132,10 @@ async function measureModel(name: string, flags: Flags): Promise<ModelFigures> {
   const contextPerSequence = Math.min(CONTEXT_PER_SEQUENCE, trained);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'lmx-vs-llama-server-'));
   const peers: { label: string; child: ChildProcess; url: string }[] = [];
+  const adminKey = randomBytes(24).toString('hex');
   const lmx = await spawnServer(
     [
-      ['--model', modelPath, '--port', '0', '--gpu', 'off'],
+      ['--model', modelPath, '--port', '0', '--gpu', 'off', '--admin-key', adminKey],
       ['--parallel', String(PARALLEL), '--context-size', String(contextPerSequence)],
       ['--data-dir', dataDir, '--log-level', 'warn'],
     ].flat(),
@@ -121,6 +149,10 @@ async function measureModel(name: string, flags: Flags): Promise<ModelFigures> {
   );
   try {
     await waitUntilReady(lmx.url, 180_000);
+    const lmxThreads = await lmxThreadsOf(lmx.url, adminKey);
+    log(
+      `== ${name}: LMX decodes with ${lmxThreads.threads} threads (${lmxThreads.threadsReason}), batches with ${lmxThreads.batchThreads ?? 'as many'}`,
+    );
     for (const spec of flags.peerThreads) {
       const setting = peerSetting(spec);
       const started = await startLlamaServer(flags.llamaServer, modelPath, contextPerSequence, setting);
@@ -136,8 +168,8 @@ async function measureModel(name: string, flags: Flags): Promise<ModelFigures> {
     const engine = await measureEngine({
       lmxUrl: `${lmx.url}/v1`,
       modelPath,
-      threads:
-        chooseThreads({ backend: 'cpu', configured: 0, cpuCount: availableParallelism() }).threads ?? 1,
+      threads: lmxThreads.threads,
+      batchThreads: lmxThreads.batchThreads,
       gpu: 'off',
       sequences: PARALLEL,
       contextSize: contextPerSequence,
@@ -159,6 +191,7 @@ async function measureModel(name: string, flags: Flags): Promise<ModelFigures> {
       model: path.basename(modelPath),
       rssMb: rss,
       idleRssToSmallestPeer: peers.length ? idle.LMX! / smallestPeer : undefined,
+      lmxThreads,
       engine,
     };
   } finally {
