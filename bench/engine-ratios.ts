@@ -95,7 +95,7 @@ export interface EnginePeer {
 export interface EngineOptions {
   lmxUrl: string;
   modelPath: string;
-  /** The addon floor's decode threads (and batch threads: LMX's build only), best the ones LMX chose. */
+  /** The addon floor's decode threads (and batch threads: LMX's build only); vs-llama-server gives it the ones LMX chose. */
   threads: number;
   batchThreads?: number;
   gpu: 'auto' | 'off';

@@ -16,7 +16,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { machineInfo } from '../loadgen/machine.ts';
+import type { HealthReport } from '../shared/admin-api.ts';
 import { readModelFileInfo } from '../server/engine/gguf.ts';
+import type { ModelHealthFigures } from '../server/telemetry/health-checks.ts';
 import { ensureGeneratedModel } from '../test/fixtures/models.ts';
 import { isShapeName } from '../test/fixtures/gguf-writer.ts';
 import { freePort } from '../test/helpers/cluster.ts';
@@ -58,18 +60,15 @@ interface LmxThreads {
 async function lmxThreadsOf(url: string, adminKey: string): Promise<LmxThreads> {
   const response = await fetch(`${url}/admin/health`, { headers: { authorization: `Bearer ${adminKey}` } });
   if (!response.ok) throw new Error(`LMX deep health: ${response.status} ${await response.text()}`);
-  const health = (await response.json()) as {
-    components: {
-      name: string;
-      details?: { threads?: number; threadsReason?: string; batchThreads?: number };
-    }[];
-  };
-  const model = health.components.find((c) => c.name.startsWith('model:'))?.details;
-  if (model?.threads === undefined) throw new Error('LMX deep health names no model with threads');
+  const health = (await response.json()) as HealthReport;
+  const model = health.components.find((c) => c.name.startsWith('model:'))?.details as
+    ModelHealthFigures | undefined;
+  if (model?.threads == null) throw new Error('LMX deep health names no model with threads');
+  // null (as many as the decode threads) becomes undefined, which is how the floor's context options say it
   return {
     threads: model.threads,
-    threadsReason: model.threadsReason ?? '?',
-    batchThreads: model.batchThreads,
+    threadsReason: model.threadsReason,
+    batchThreads: model.batchThreads ?? undefined,
   };
 }
 
